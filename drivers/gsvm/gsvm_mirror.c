@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Copyright © 2026 The gsvm authors
+ */
+
+#include <linux/lockdep.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+
+#include <drm/drm_device.h>
+
+#include <gsvm/gsvm.h>
+
+#include "gsvm_internal.h"
+
+/**
+ * DOC: Overview
+ *
+ * gsvm keeps GPU page tables in step with a process's CPU page tables, for
+ * any number of GPUs, and makes a CPU-side invalidation cost about one GPU
+ * TLB invalidation latency however many GPUs mirror the memory.
+ *
+ * A GPU driver embeds one &struct gsvm_mirror in each GPU VM that mirrors a
+ * process (one per process mm and GPU) and implements
+ * &struct gsvm_backend_ops: page-table preparation, PTE writes and zaps, and
+ * TLB invalidation as submit and wait, the shape of Xe's
+ * xe_tlb_inval_range_tilemask_submit() and xe_tlb_inval_batch_wait().
+ * Userptr bindings are &struct gsvm_range objects created with
+ * gsvm_range_bind(); GPU page faults are serviced by gsvm_handle_fault().
+ *
+ * Pages are mirrored with drm_gpusvm's pages API (drm_gpusvm_get_pages(),
+ * drm_gpusvm_unmap_pages(), drm_gpusvm_free_pages()) behind gsvm's own
+ * two-pass notifiers, exactly as xe_userptr.c does: drm_gpusvm's own
+ * notifier is single-pass, its page layer is not.
+ */
+
+/**
+ * DOC: Locking
+ *
+ * Per mirror, outermost first:
+ *
+ * - &gsvm_mirror.lock (mutex) serialises bind, unbind, fault servicing and
+ *   teardown and protects &gsvm_mirror.ranges. Never taken by a notifier, so
+ *   it may be held while allocating and while faulting CPU pages
+ *   (mmap_lock nests inside it).
+ * - the notifier lock, &drm_gpusvm.notifier_lock of &gsvm_mirror.gpusvm
+ *   (rw_semaphore). Write mode: the notifier passes and teardown; they zap
+ *   PTEs, submit TLB invalidations and own &gsvm_range.finish_inuse. Read
+ *   mode: binders, between mmu_interval_read_retry() and writing PTEs.
+ *   Held across nothing that allocates or can enter reclaim: lockdep is
+ *   primed with fs_reclaim at init (drm_gpusvm_init()) so that a violation
+ *   is reported on first use.
+ *
+ * &gsvm_range.gpu_mapped is written under the notifier lock in write mode,
+ * or in read mode with &gsvm_mirror.lock held (binders are serialised by
+ * the mutex, invalidations exclude all binders).
+ *
+ * Notifier passes never allocate, never take &gsvm_mirror.lock and never
+ * call mmu_interval_notifier_remove(). A TLB fence is waited for either in
+ * the finish pass without any gsvm lock, or in the synchronous fallback
+ * under the notifier lock (write).
+ */
+
+/**
+ * gsvm_mirror_init() - Initialise a GPU VM's mirror of a process
+ * @mirror: The mirror, embedded in the driver's VM.
+ * @drm: The DRM device that DMA-maps the pages.
+ * @ops: The backend.
+ * @mm: The address space to mirror; a reference is kept (mmgrab()).
+ * @name: Name for traces (e.g. the device name); must outlive @mirror.
+ *
+ * Return: 0 or a negative error code.
+ */
+int gsvm_mirror_init(struct gsvm_mirror *mirror, struct drm_device *drm,
+		     const struct gsvm_backend_ops *ops, struct mm_struct *mm,
+		     const char *name)
+{
+	int err;
+
+	if (!ops->prepare || !ops->bind || !ops->zap ||
+	    !ops->tlb_inval_submit || !ops->tlb_inval_wait)
+		return -EINVAL;
+
+	err = drm_gpusvm_init(&mirror->gpusvm, name, NULL, 0, 0, 0, NULL,
+			      NULL, 0);
+	if (err)
+		return err;
+
+	mirror->drm = drm;
+	mirror->ops = ops;
+	mirror->name = name;
+	mirror->ranges = RB_ROOT_CACHED;
+	mutex_init(&mirror->lock);
+	mmgrab(mm);
+	mirror->mm = mm;
+
+	/*
+	 * Prime lockdep with the order documented in DOC: Locking, so that an
+	 * inversion is reported on first use rather than when it deadlocks.
+	 */
+	if (IS_ENABLED(CONFIG_PROVE_LOCKING)) {
+		mutex_lock(&mirror->lock);
+		might_lock_read(&mm->mmap_lock);
+		might_lock(&mirror->gpusvm.notifier_lock);
+		mutex_unlock(&mirror->lock);
+	}
+
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(gsvm_mirror_init, "GSVM");
+
+/**
+ * gsvm_mirror_fini() - Tear down a mirror and every range still bound
+ * @mirror: The mirror.
+ *
+ * On return the GPU can no longer reach any memory of the mirrored process.
+ * The driver must not run GPU work on the VM concurrently, or must be ready
+ * for its faults to fail with -EFAULT.
+ */
+void gsvm_mirror_fini(struct gsvm_mirror *mirror)
+{
+	struct interval_tree_node *node;
+
+	mutex_lock(&mirror->lock);
+	while ((node = interval_tree_iter_first(&mirror->ranges, 0, ULONG_MAX)))
+		gsvm_range_destroy(container_of(node, struct gsvm_range, itree));
+	mutex_unlock(&mirror->lock);
+
+	drm_gpusvm_fini(&mirror->gpusvm);
+	mmdrop(mirror->mm);
+	mutex_destroy(&mirror->lock);
+}
+EXPORT_SYMBOL_NS_GPL(gsvm_mirror_fini, "GSVM");
+
+MODULE_DESCRIPTION("Multi-GPU shared virtual memory manager with two-pass TLB invalidation");
+MODULE_LICENSE("GPL");

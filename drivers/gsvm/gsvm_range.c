@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Copyright © 2026 The gsvm authors
+ */
+
+#include <linux/dma-fence.h>
+#include <linux/interval_tree.h>
+#include <linux/lockdep.h>
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+
+#include <kunit/visibility.h>
+
+#include <gsvm/gsvm.h>
+
+#include "gsvm_internal.h"
+#include "gsvm_trace.h"
+
+/**
+ * DOC: Two-pass invalidation
+ *
+ * Every &struct gsvm_range owns one &struct mmu_interval_notifier on the
+ * mirrored mm. When N GPUs mirror one buffer, an invalidation of that buffer
+ * finds N notifiers. The mm core calls every notifier's start pass before
+ * any finish pass, so gsvm splits the work:
+ *
+ * - **start** (gsvm_range_invalidate_start()): returns false at once for a
+ *   non-blockable range, before touching anything. Otherwise it takes the
+ *   mirror's notifier lock in write mode, calls mmu_interval_set_seq(), zaps
+ *   the GPU PTEs and *submits* a TLB invalidation, then hands back the
+ *   finish object embedded in the range. No allocation, no waiting.
+ * - **finish** (gsvm_range_invalidate_finish()): *waits* for the
+ *   invalidation's fence, then DMA-unmaps the pages and frees the embedded
+ *   finish object for the next invalidation.
+ *
+ * N GPUs therefore cost about one TLB invalidation latency instead of N.
+ *
+ * Concurrent invalidations of one range are legal. The finish object is
+ * embedded, so only one invalidation at a time may defer its wait: a start
+ * pass that finds it in use (&gsvm_range.finish_inuse) does the whole job
+ * synchronously, including waiting for the pending invalidation it
+ * overlaps, and returns NULL. The same synchronous path serves the
+ * single-pass mode (module parameter ``two_pass=0``), which reproduces what
+ * drm_gpusvm, Xe SVM, amdkfd and nouveau do today and exists to be measured
+ * against.
+ *
+ * A range that has no live GPU PTEs needs no TLB invalidation: start only
+ * bumps the sequence number and drops the DMA mappings.
+ *
+ * Validity is sequence based: a range is (re)validated under
+ * &gsvm_mirror.lock with drm_gpusvm_get_pages(), whose
+ * mmu_interval_read_begin() waits for every in-flight invalidation, and its
+ * PTEs are only written if mmu_interval_read_retry() says no invalidation
+ * started since, checked under the notifier lock in read mode.
+ */
+
+static bool gsvm_two_pass = true;
+module_param_named(two_pass, gsvm_two_pass, bool, 0644);
+MODULE_PARM_DESC(two_pass,
+		 "Defer TLB invalidation waits to the notifier's finish pass (default: Y). N: wait in the start pass, GPU by GPU.");
+
+static unsigned long gsvm_range_npages(const struct gsvm_range *range)
+{
+	return range->size >> PAGE_SHIFT;
+}
+
+static void gsvm_notifier_lock_write(struct gsvm_mirror *mirror)
+{
+	down_write(&mirror->gpusvm.notifier_lock);
+}
+
+static void gsvm_notifier_unlock_write(struct gsvm_mirror *mirror)
+{
+	up_write(&mirror->gpusvm.notifier_lock);
+}
+
+static void gsvm_assert_notifier_write_locked(struct gsvm_mirror *mirror)
+{
+	lockdep_assert_held_write(&mirror->gpusvm.notifier_lock);
+}
+
+static void gsvm_range_unmap_pages(struct gsvm_range *range)
+{
+	struct gsvm_mirror *mirror = range->mirror;
+	struct drm_gpusvm_ctx ctx = {
+		.in_notifier = true,
+		.read_only = range->read_only,
+	};
+
+	gsvm_assert_notifier_write_locked(mirror);
+	drm_gpusvm_unmap_pages(&mirror->gpusvm, &range->pages,
+			       gsvm_range_npages(range), &ctx);
+}
+
+static void gsvm_range_tlb_inval_sync(struct gsvm_range *range)
+{
+	struct gsvm_mirror *mirror = range->mirror;
+	struct gsvm_tlb_inval_fence fence;
+
+	mirror->ops->tlb_inval_submit(mirror, &fence, gsvm_range_gpu_start(range),
+				      range->size);
+	mirror->ops->tlb_inval_wait(mirror, &fence);
+}
+
+/**
+ * gsvm_range_inval_pass1() - Zap a range and start its TLB invalidation
+ * @range: The range being invalidated.
+ * @two_pass: Whether the wait may be deferred to the finish pass.
+ *
+ * Called with the notifier lock held in write mode, after
+ * mmu_interval_set_seq().
+ *
+ * Return: The finish object if the TLB wait and the DMA unmap were deferred,
+ * NULL if everything is done.
+ */
+VISIBLE_IF_KUNIT struct mmu_interval_notifier_finish *
+gsvm_range_inval_pass1(struct gsvm_range *range, bool two_pass)
+{
+	struct gsvm_mirror *mirror = range->mirror;
+	bool need_inval = false;
+
+	gsvm_assert_notifier_write_locked(mirror);
+
+	if (range->gpu_mapped) {
+		need_inval = mirror->ops->zap(mirror, gsvm_range_gpu_start(range),
+					      range->size);
+		range->gpu_mapped = false;
+	}
+
+	if (!range->finish_inuse) {
+		if (!need_inval) {
+			gsvm_range_unmap_pages(range);
+			return NULL;
+		}
+
+		mirror->ops->tlb_inval_submit(mirror, &range->inval_fence,
+					      gsvm_range_gpu_start(range),
+					      range->size);
+		if (two_pass) {
+			range->finish_inuse = true;
+			return &range->finish;
+		}
+
+		mirror->ops->tlb_inval_wait(mirror, &range->inval_fence);
+		gsvm_range_unmap_pages(range);
+		return NULL;
+	}
+
+	/*
+	 * A concurrent invalidation owns the finish object and may not have
+	 * waited yet. Its fence cannot be re-armed while we hold the notifier
+	 * lock, so wait for it here too: the CPU must not reuse the pages
+	 * before every TLB invalidation covering them has completed.
+	 */
+	if (need_inval)
+		gsvm_range_tlb_inval_sync(range);
+	mirror->ops->tlb_inval_wait(mirror, &range->inval_fence);
+	gsvm_range_unmap_pages(range);
+	return NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(gsvm_range_inval_pass1);
+
+/**
+ * gsvm_range_inval_pass2() - Complete a deferred invalidation
+ * @range: The range whose start pass returned its finish object.
+ *
+ * Waits for the TLB invalidation without holding the notifier lock (no
+ * binder can run: mmu_interval_read_begin() waits for this pass), then
+ * DMA-unmaps the pages and releases the finish object.
+ */
+VISIBLE_IF_KUNIT void gsvm_range_inval_pass2(struct gsvm_range *range)
+{
+	struct gsvm_mirror *mirror = range->mirror;
+
+	mirror->ops->tlb_inval_wait(mirror, &range->inval_fence);
+
+	gsvm_notifier_lock_write(mirror);
+	WARN_ON_ONCE(!range->finish_inuse);
+	gsvm_range_unmap_pages(range);
+	range->finish_inuse = false;
+	gsvm_notifier_unlock_write(mirror);
+}
+EXPORT_SYMBOL_IF_KUNIT(gsvm_range_inval_pass2);
+
+static bool gsvm_range_invalidate_start(struct mmu_interval_notifier *mni,
+					const struct mmu_notifier_range *mrange,
+					unsigned long cur_seq,
+					struct mmu_interval_notifier_finish **finish)
+{
+	struct gsvm_range *range = container_of(mni, struct gsvm_range, notifier);
+	struct gsvm_mirror *mirror = range->mirror;
+
+	if (!mmu_notifier_range_blockable(mrange))
+		return false;
+
+	trace_gsvm_inval_start_begin(range);
+
+	gsvm_notifier_lock_write(mirror);
+	mmu_interval_set_seq(mni, cur_seq);
+	*finish = gsvm_range_inval_pass1(range, READ_ONCE(gsvm_two_pass));
+	gsvm_notifier_unlock_write(mirror);
+
+	trace_gsvm_inval_start_end(range, *finish != NULL);
+	return true;
+}
+
+static void gsvm_range_invalidate_finish(struct mmu_interval_notifier_finish *finish)
+{
+	struct gsvm_range *range = container_of(finish, struct gsvm_range, finish);
+
+	trace_gsvm_inval_finish_begin(range);
+	gsvm_range_inval_pass2(range);
+	trace_gsvm_inval_finish_end(range);
+}
+
+VISIBLE_IF_KUNIT const struct mmu_interval_notifier_ops gsvm_range_notifier_ops = {
+	.invalidate_start = gsvm_range_invalidate_start,
+	.invalidate_finish = gsvm_range_invalidate_finish,
+};
+EXPORT_SYMBOL_IF_KUNIT(gsvm_range_notifier_ops);
+
+/**
+ * gsvm_range_validate() - Mirror a range's pages and map them on the GPU
+ * @range: The range.
+ *
+ * Faults the CPU pages in and DMA-maps them (drm_gpusvm_get_pages(), which
+ * returns at once if the mapping is still valid), then writes the GPU PTEs
+ * unless an invalidation started meanwhile, in which case it starts over.
+ *
+ * Return: 0, -EFAULT if the CPU range is no longer (fully) mapped or lacks
+ * the needed access, -ENOMEM, -EBUSY on repeated races.
+ */
+static int gsvm_range_validate(struct gsvm_range *range)
+{
+	struct gsvm_mirror *mirror = range->mirror;
+	struct drm_gpusvm_ctx ctx = {
+		.read_only = range->read_only,
+	};
+	int err;
+
+	lockdep_assert_held(&mirror->lock);
+	trace_gsvm_range_validate(range);
+
+	do {
+		err = drm_gpusvm_get_pages(&mirror->gpusvm, &range->pages,
+					   mirror->mm, &range->notifier,
+					   range->cpu_start,
+					   range->cpu_start + range->size, &ctx);
+		if (err)
+			return err == -EPERM ? -EFAULT : err;
+
+		drm_gpusvm_notifier_lock(&mirror->gpusvm);
+		if (mmu_interval_read_retry(&range->notifier,
+					    range->pages.notifier_seq)) {
+			drm_gpusvm_notifier_unlock(&mirror->gpusvm);
+			continue;
+		}
+		if (!range->gpu_mapped) {
+			mirror->ops->bind(mirror, gsvm_range_gpu_start(range),
+					  range->pages.dma_addr,
+					  gsvm_range_npages(range),
+					  range->read_only);
+			WRITE_ONCE(range->gpu_mapped, true);
+		}
+		drm_gpusvm_notifier_unlock(&mirror->gpusvm);
+		return 0;
+	} while (true);
+}
+
+static struct gsvm_range *gsvm_range_lookup(struct gsvm_mirror *mirror,
+					    u64 start, u64 last)
+{
+	struct interval_tree_node *node;
+
+	lockdep_assert_held(&mirror->lock);
+	node = interval_tree_iter_first(&mirror->ranges, start, last);
+	return node ? container_of(node, struct gsvm_range, itree) : NULL;
+}
+
+/* Tear a range down. Its notifier must not be inserted any more. */
+static void gsvm_range_teardown(struct gsvm_range *range)
+{
+	struct gsvm_mirror *mirror = range->mirror;
+
+	gsvm_notifier_lock_write(mirror);
+	if (range->gpu_mapped) {
+		range->gpu_mapped = false;
+		if (mirror->ops->zap(mirror, gsvm_range_gpu_start(range),
+				     range->size))
+			gsvm_range_tlb_inval_sync(range);
+	}
+	WARN_ON_ONCE(range->finish_inuse);
+	gsvm_notifier_unlock_write(mirror);
+
+	drm_gpusvm_free_pages(&mirror->gpusvm, &range->pages,
+			      gsvm_range_npages(range));
+	if (mirror->ops->unprepare)
+		mirror->ops->unprepare(mirror, gsvm_range_gpu_start(range),
+				       range->size);
+}
+
+/**
+ * gsvm_range_destroy() - Remove a range from its mirror and free it
+ * @range: The range, which must be in &gsvm_mirror.ranges.
+ *
+ * Removes the notifier first (waiting for any invalidation in flight), then
+ * zaps the PTEs, invalidates the TLB and drops the pages. On return the GPU
+ * can no longer reach the memory. Called with &gsvm_mirror.lock held.
+ */
+void gsvm_range_destroy(struct gsvm_range *range)
+{
+	struct gsvm_mirror *mirror = range->mirror;
+
+	lockdep_assert_held(&mirror->lock);
+
+	interval_tree_remove(&range->itree, &mirror->ranges);
+	mmu_interval_notifier_remove(&range->notifier);
+	gsvm_range_teardown(range);
+	kfree(range);
+}
+
+static bool gsvm_range_args_valid(unsigned long cpu_start, u64 gpu_start, u64 size)
+{
+	return size && PAGE_ALIGNED(size) && PAGE_ALIGNED(cpu_start) &&
+	       PAGE_ALIGNED(gpu_start) && cpu_start + size > cpu_start &&
+	       gpu_start + size > gpu_start;
+}
+
+/**
+ * gsvm_range_bind() - Mirror a CPU range at a GPU virtual address
+ * @mirror: The mirror; must be called from a task using @mirror's mm.
+ * @cpu_start: CPU virtual address, page aligned.
+ * @gpu_start: GPU virtual address, page aligned.
+ * @size: Size in bytes, page aligned, non-zero.
+ * @read_only: The GPU may only read the range.
+ *
+ * Inserts the range's interval notifier, faults the pages in and maps them
+ * on the GPU. The binding then follows the CPU mapping: invalidations zap
+ * it, and GPU faults (gsvm_handle_fault()) revalidate it.
+ *
+ * Return: 0, -EINVAL for bad arguments, -EEXIST if the GPU range overlaps
+ * another range, -EFAULT if the CPU range is not fully mapped with the
+ * needed access, -ENOMEM.
+ */
+int gsvm_range_bind(struct gsvm_mirror *mirror, unsigned long cpu_start,
+		    u64 gpu_start, u64 size, bool read_only)
+{
+	struct gsvm_range *range;
+	int err;
+
+	if (!gsvm_range_args_valid(cpu_start, gpu_start, size))
+		return -EINVAL;
+	if (current->mm != mirror->mm)
+		return -EPERM;
+
+	range = kzalloc_obj(*range);
+	if (!range)
+		return -ENOMEM;
+
+	range->mirror = mirror;
+	range->cpu_start = cpu_start;
+	range->size = size;
+	range->read_only = read_only;
+	range->itree.start = gpu_start;
+	range->itree.last = gpu_start + size - 1;
+	drm_gpusvm_init_pages(&range->pages, mirror->drm);
+
+	mutex_lock(&mirror->lock);
+	if (gsvm_range_lookup(mirror, range->itree.start, range->itree.last)) {
+		err = -EEXIST;
+		goto err_unlock;
+	}
+
+	err = mirror->ops->prepare(mirror, gpu_start, size);
+	if (err)
+		goto err_unlock;
+
+	err = mmu_interval_notifier_insert(&range->notifier, mirror->mm,
+					   cpu_start, size,
+					   &gsvm_range_notifier_ops);
+	if (err)
+		goto err_unprepare;
+
+	err = gsvm_range_validate(range);
+	if (err)
+		goto err_remove;
+
+	interval_tree_insert(&range->itree, &mirror->ranges);
+	mutex_unlock(&mirror->lock);
+	return 0;
+
+err_remove:
+	mmu_interval_notifier_remove(&range->notifier);
+	gsvm_range_teardown(range);
+	mutex_unlock(&mirror->lock);
+	kfree(range);
+	return err;
+
+err_unprepare:
+	if (mirror->ops->unprepare)
+		mirror->ops->unprepare(mirror, gpu_start, size);
+err_unlock:
+	mutex_unlock(&mirror->lock);
+	kfree(range);
+	return err;
+}
+EXPORT_SYMBOL_NS_GPL(gsvm_range_bind, "GSVM");
+
+/**
+ * gsvm_range_unbind() - Remove the range bound exactly at a GPU address
+ * @mirror: The mirror.
+ * @gpu_start: GPU virtual address the range was bound at.
+ * @size: Its size.
+ *
+ * On return the GPU can no longer reach the memory.
+ *
+ * Return: 0, or -ENOENT if no range matches exactly.
+ */
+int gsvm_range_unbind(struct gsvm_mirror *mirror, u64 gpu_start, u64 size)
+{
+	struct gsvm_range *range;
+	int err = -ENOENT;
+
+	if (!size || gpu_start + size < gpu_start)
+		return -ENOENT;
+
+	mutex_lock(&mirror->lock);
+	range = gsvm_range_lookup(mirror, gpu_start, gpu_start + size - 1);
+	if (range && gsvm_range_gpu_start(range) == gpu_start &&
+	    range->size == size) {
+		gsvm_range_destroy(range);
+		err = 0;
+	}
+	mutex_unlock(&mirror->lock);
+	return err;
+}
+EXPORT_SYMBOL_NS_GPL(gsvm_range_unbind, "GSVM");
+
+/**
+ * gsvm_handle_fault() - Service a GPU page fault
+ * @mirror: The mirror of the faulting GPU VM.
+ * @gpu_addr: The faulting GPU virtual address.
+ * @write: The access was a write.
+ *
+ * Revalidates the range covering @gpu_addr, so that the GPU can replay the
+ * access. Sleeps; may allocate. Must not be called from a notifier.
+ *
+ * Return: 0 if the access can be replayed, -EFAULT if no range covers
+ * @gpu_addr or its CPU memory is gone, -EACCES for a write to a read-only
+ * range, -ENOMEM.
+ */
+int gsvm_handle_fault(struct gsvm_mirror *mirror, u64 gpu_addr, bool write)
+{
+	struct gsvm_range *range;
+	int err;
+
+	mutex_lock(&mirror->lock);
+	range = gsvm_range_lookup(mirror, gpu_addr, gpu_addr);
+	if (!range)
+		err = -EFAULT;
+	else if (write && range->read_only)
+		err = -EACCES;
+	else
+		err = gsvm_range_validate(range);
+	mutex_unlock(&mirror->lock);
+
+	trace_gsvm_fault(mirror, gpu_addr, write, err);
+	return err;
+}
+EXPORT_SYMBOL_NS_GPL(gsvm_handle_fault, "GSVM");

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Copyright © 2026 The gsvm authors
+ */
+#ifndef _GSVM_GSVM_H_
+#define _GSVM_GSVM_H_
+
+#include <linux/dma-fence.h>
+#include <linux/interval_tree.h>
+#include <linux/list.h>
+#include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+
+#include <drm/drm_gpusvm.h>
+
+struct drm_device;
+struct gsvm_mirror;
+
+/**
+ * struct gsvm_tlb_inval_fence - One submitted GPU TLB invalidation
+ * @base: Signalled by the backend when the invalidation has completed, with
+ *	error -ETIME if it timed out. Embedded: never reference-counted beyond
+ *	its owner, which waits for it before reusing or freeing it.
+ * @link: Backend-owned link in its pending list.
+ * @seqno: Backend-assigned sequence number of the request.
+ * @submit_time: When the request was submitted.
+ */
+struct gsvm_tlb_inval_fence {
+	struct dma_fence base;
+	struct list_head link;
+	u32 seqno;
+	ktime_t submit_time;
+};
+
+/**
+ * struct gsvm_backend_ops - What a GPU driver provides to gsvm
+ *
+ * One table per driver. @mirror identifies the GPU VM. GPU virtual
+ * addresses are byte addresses, ranges are [@start, @start + @size).
+ *
+ * @prepare: (required) Make sure the page-table levels that map [@start,
+ *	@start + @size) exist. May sleep and allocate. Called with
+ *	&gsvm_mirror.lock held, never from a notifier.
+ * @unprepare: (optional) Release what @prepare set up. Called with
+ *	&gsvm_mirror.lock held after the range's PTEs were zapped and the
+ *	TLB invalidated.
+ * @bind: (required) Write the leaf PTEs for @npages pages at @start from
+ *	@dma, laid out as drm_gpusvm_get_pages() fills it: one entry per
+ *	mapped chunk of PAGE_SIZE << @dma[i].order bytes, so an entry may
+ *	cover many pages (transparent huge pages). Must not allocate or
+ *	sleep. Called with the mirror's notifier lock held in read mode and
+ *	&gsvm_mirror.lock held.
+ * @zap: (required) Clear the leaf PTEs of the range. Must not allocate or
+ *	sleep. Called with the notifier lock held in write mode, from the
+ *	notifier's start pass. Returns true if any PTE was live, so that a
+ *	TLB invalidation is needed.
+ * @tlb_inval_submit: (required) Submit a TLB invalidation covering the
+ *	range and return without waiting. Initialises and arms @fence, which
+ *	the backend signals on completion. Must not allocate or sleep. Called
+ *	with the notifier lock held in write mode.
+ * @tlb_inval_wait: (required) Wait until @fence is signalled. Returns 0,
+ *	or -ETIME if the invalidation timed out; the backend must have made
+ *	the TLB safe and signalled @fence by then (e.g. by a full flush), as
+ *	the fence may live on the caller's stack. May be called with or
+ *	without the notifier lock held; never allocates.
+ *
+ * These map one to one onto Xe: @prepare/@bind onto the PT update of a
+ * bind, @zap onto xe_pt_zap_ptes_range(), @tlb_inval_submit onto
+ * xe_tlb_inval_range_tilemask_submit() and @tlb_inval_wait onto
+ * xe_tlb_inval_batch_wait().
+ */
+struct gsvm_backend_ops {
+	int (*prepare)(struct gsvm_mirror *mirror, u64 start, u64 size);
+	void (*unprepare)(struct gsvm_mirror *mirror, u64 start, u64 size);
+	void (*bind)(struct gsvm_mirror *mirror, u64 start,
+		     const struct drm_pagemap_addr *dma, unsigned long npages,
+		     bool read_only);
+	bool (*zap)(struct gsvm_mirror *mirror, u64 start, u64 size);
+	void (*tlb_inval_submit)(struct gsvm_mirror *mirror,
+				 struct gsvm_tlb_inval_fence *fence,
+				 u64 start, u64 size);
+	int (*tlb_inval_wait)(struct gsvm_mirror *mirror,
+			      struct gsvm_tlb_inval_fence *fence);
+};
+
+/**
+ * struct gsvm_range - A CPU range mirrored at a GPU virtual address
+ * @mirror: The owning mirror.
+ * @notifier: This range's interval notifier on the mirror's mm. One per
+ *	range and GPU: N GPUs mirroring one buffer are N notifiers, whose
+ *	start passes all run before any finish pass.
+ * @finish: The embedded finish object handed back by the start pass.
+ * @itree: Node in &gsvm_mirror.ranges, keyed by GPU virtual address.
+ * @pages: The mirrored pages and their DMA addresses (drm_gpusvm pages API).
+ * @inval_fence: The TLB invalidation the finish pass waits for.
+ * @cpu_start: CPU virtual address of the range.
+ * @size: Size in bytes.
+ * @read_only: The GPU may only read the range.
+ * @finish_inuse: @finish is handed out to a pending finish pass.
+ *	Protected by the notifier lock (write).
+ * @gpu_mapped: The GPU PTEs are live. Written under the notifier lock
+ *	(write), or in read mode together with &gsvm_mirror.lock.
+ */
+struct gsvm_range {
+	struct gsvm_mirror *mirror;
+	struct mmu_interval_notifier notifier;
+	struct mmu_interval_notifier_finish finish;
+	struct interval_tree_node itree;
+	struct drm_gpusvm_pages pages;
+	struct gsvm_tlb_inval_fence inval_fence;
+	unsigned long cpu_start;
+	u64 size;
+	bool read_only;
+	bool finish_inuse;
+	bool gpu_mapped;
+};
+
+/**
+ * struct gsvm_mirror - One GPU VM mirroring one process address space
+ * @drm: The DRM device; its struct device does the DMA mapping.
+ * @ops: The backend.
+ * @mm: The mirrored address space (mmgrab'ed).
+ * @gpusvm: drm_gpusvm in pages-only mode: owns the notifier lock.
+ * @lock: Serialises binds, unbinds and fault servicing; protects @ranges.
+ * @ranges: Interval tree of &struct gsvm_range by GPU virtual address.
+ * @name: Name used in traces.
+ */
+struct gsvm_mirror {
+	struct drm_device *drm;
+	const struct gsvm_backend_ops *ops;
+	struct mm_struct *mm;
+	struct drm_gpusvm gpusvm;
+	struct mutex lock;
+	struct rb_root_cached ranges;
+	const char *name;
+};
+
+int gsvm_mirror_init(struct gsvm_mirror *mirror, struct drm_device *drm,
+		     const struct gsvm_backend_ops *ops, struct mm_struct *mm,
+		     const char *name);
+void gsvm_mirror_fini(struct gsvm_mirror *mirror);
+
+int gsvm_range_bind(struct gsvm_mirror *mirror, unsigned long cpu_start,
+		    u64 gpu_start, u64 size, bool read_only);
+int gsvm_range_unbind(struct gsvm_mirror *mirror, u64 gpu_start, u64 size);
+int gsvm_handle_fault(struct gsvm_mirror *mirror, u64 gpu_addr, bool write);
+
+/**
+ * gsvm_range_gpu_start() - GPU virtual address of a range
+ * @range: The range.
+ *
+ * Return: The first GPU virtual address of @range.
+ */
+static inline u64 gsvm_range_gpu_start(const struct gsvm_range *range)
+{
+	return range->itree.start;
+}
+
+#endif /* _GSVM_GSVM_H_ */

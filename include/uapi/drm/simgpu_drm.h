@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Copyright © 2026 The gsvm authors
+ */
+#ifndef _UAPI_SIMGPU_DRM_H_
+#define _UAPI_SIMGPU_DRM_H_
+
+#include "drm.h"
+
+#if defined(__cplusplus)
+extern "C" {
+#endif
+
+/**
+ * DOC: simgpu uAPI
+ *
+ * simgpu is a simulated GPU: each simulated GPU is one DRM render node.
+ * A process creates a GPU VM on a node, binds ranges of its own
+ * address space (userptr) at GPU virtual addresses, and submits batches
+ * that the simulated engine executes through the GPU MMU.
+ *
+ * Rules shared by every ioctl:
+ *
+ * - every struct begins with @extensions, which must be 0 (no extension
+ *   is defined yet);
+ * - unknown flags, non-zero padding and non-zero reserved fields are
+ *   rejected with -EINVAL;
+ * - addresses and sizes are in bytes and must be aligned to
+ *   &drm_simgpu_query.page_size; ranges that wrap or exceed the GPU VA
+ *   space are rejected with -EINVAL;
+ * - a VM is owned by the file that created it and mirrors the address
+ *   space (mm) of the process that created it; using it from another
+ *   process fails with -EPERM.
+ *
+ * A userptr binding follows the CPU mapping, not the pages it had at bind
+ * time: when the CPU mapping changes (munmap, mprotect, MAP_FIXED remap,
+ * madvise(MADV_DONTNEED), copy-on-write after fork, process exit) the
+ * binding's GPU page-table entries are zapped and the GPU TLB is
+ * invalidated before the CPU may reuse the pages. The next GPU access
+ * faults and re-mirrors the range; if the memory is gone, the batch fails
+ * and its fence carries -EFAULT.
+ */
+
+#define DRM_SIMGPU_QUERY		0x00
+#define DRM_SIMGPU_VM_CREATE		0x01
+#define DRM_SIMGPU_VM_DESTROY		0x02
+#define DRM_SIMGPU_VM_BIND		0x03
+#define DRM_SIMGPU_VM_UNBIND		0x04
+#define DRM_SIMGPU_EXEC			0x05
+
+#define DRM_IOCTL_SIMGPU_QUERY		DRM_IOWR(DRM_COMMAND_BASE + DRM_SIMGPU_QUERY, struct drm_simgpu_query)
+#define DRM_IOCTL_SIMGPU_VM_CREATE	DRM_IOWR(DRM_COMMAND_BASE + DRM_SIMGPU_VM_CREATE, struct drm_simgpu_vm_create)
+#define DRM_IOCTL_SIMGPU_VM_DESTROY	DRM_IOW(DRM_COMMAND_BASE + DRM_SIMGPU_VM_DESTROY, struct drm_simgpu_vm_destroy)
+#define DRM_IOCTL_SIMGPU_VM_BIND	DRM_IOW(DRM_COMMAND_BASE + DRM_SIMGPU_VM_BIND, struct drm_simgpu_vm_bind)
+#define DRM_IOCTL_SIMGPU_VM_UNBIND	DRM_IOW(DRM_COMMAND_BASE + DRM_SIMGPU_VM_UNBIND, struct drm_simgpu_vm_unbind)
+#define DRM_IOCTL_SIMGPU_EXEC		DRM_IOW(DRM_COMMAND_BASE + DRM_SIMGPU_EXEC, struct drm_simgpu_exec)
+
+/**
+ * struct drm_simgpu_query - Describe the simulated GPU behind this node
+ */
+struct drm_simgpu_query {
+	/** @extensions: Pointer to the first extension struct; must be 0. */
+	__u64 extensions;
+	/** @flags: Must be 0. */
+	__u32 flags;
+	/** @gpu_index: Out: index of this GPU, 0 .. @num_gpus - 1. */
+	__u32 gpu_index;
+	/** @num_gpus: Out: number of simulated GPUs the driver created. */
+	__u32 num_gpus;
+	/** @va_bits: Out: width of the GPU virtual address space in bits. */
+	__u32 va_bits;
+	/** @page_size: Out: GPU page size in bytes; alignment of all ranges. */
+	__u64 page_size;
+	/** @tlb_inval_latency_ns: Out: current TLB invalidation latency. */
+	__u64 tlb_inval_latency_ns;
+	/** @reserved: Must be 0. */
+	__u64 reserved[2];
+};
+
+/**
+ * struct drm_simgpu_vm_create - Create a GPU VM mirroring the caller's mm
+ */
+struct drm_simgpu_vm_create {
+	/** @extensions: Pointer to the first extension struct; must be 0. */
+	__u64 extensions;
+	/** @flags: Must be 0. */
+	__u32 flags;
+	/** @vm_id: Out: id of the new VM, never 0. */
+	__u32 vm_id;
+	/** @reserved: Must be 0. */
+	__u64 reserved[2];
+};
+
+/**
+ * struct drm_simgpu_vm_destroy - Destroy a GPU VM and all its bindings
+ *
+ * Batches still running on the VM keep it alive until they complete.
+ */
+struct drm_simgpu_vm_destroy {
+	/** @extensions: Pointer to the first extension struct; must be 0. */
+	__u64 extensions;
+	/** @vm_id: The VM to destroy. -ENOENT if unknown. */
+	__u32 vm_id;
+	/** @pad: Must be 0. */
+	__u32 pad;
+	/** @reserved: Must be 0. */
+	__u64 reserved[2];
+};
+
+/** DRM_SIMGPU_BIND_READONLY - the GPU may only read the binding. */
+#define DRM_SIMGPU_BIND_READONLY	(1u << 0)
+
+/**
+ * struct drm_simgpu_vm_bind - Bind a range of the caller's memory (userptr)
+ *
+ * Mirrors [@userptr, @userptr + @range) of the calling process at GPU
+ * virtual address @addr. The pages are faulted in and mapped at bind time:
+ * -EFAULT if any part of the range is not mapped in the CPU address space,
+ * -EEXIST if the GPU range overlaps an existing binding, -ENOSPC if the
+ * VM's binding limit is reached.
+ */
+struct drm_simgpu_vm_bind {
+	/** @extensions: Pointer to the first extension struct; must be 0. */
+	__u64 extensions;
+	/** @vm_id: The VM. -ENOENT if unknown. */
+	__u32 vm_id;
+	/** @flags: DRM_SIMGPU_BIND_READONLY or 0. */
+	__u32 flags;
+	/** @addr: GPU virtual address, page aligned. */
+	__u64 addr;
+	/** @range: Size in bytes, page aligned, non-zero. */
+	__u64 range;
+	/** @userptr: CPU virtual address of the memory, page aligned. */
+	__u64 userptr;
+	/** @reserved: Must be 0. */
+	__u64 reserved[2];
+};
+
+/**
+ * struct drm_simgpu_vm_unbind - Remove a binding
+ *
+ * @addr and @range must exactly match one binding (-ENOENT otherwise).
+ * On return the GPU can no longer reach the memory.
+ */
+struct drm_simgpu_vm_unbind {
+	/** @extensions: Pointer to the first extension struct; must be 0. */
+	__u64 extensions;
+	/** @vm_id: The VM. -ENOENT if unknown. */
+	__u32 vm_id;
+	/** @pad: Must be 0. */
+	__u32 pad;
+	/** @addr: GPU virtual address of the binding. */
+	__u64 addr;
+	/** @range: Size of the binding. */
+	__u64 range;
+	/** @reserved: Must be 0. */
+	__u64 reserved[2];
+};
+
+/**
+ * struct drm_simgpu_exec - Run a batch on the GPU's engine
+ *
+ * The engine fetches the batch at GPU virtual address @batch_addr through
+ * the GPU MMU and executes its commands (see &enum drm_simgpu_cmd) until
+ * %DRM_SIMGPU_CMD_END. Batches of one GPU run one after another, in
+ * submission order.
+ *
+ * If @in_syncobj is non-zero the batch waits for the fence of that syncobj
+ * (-ENOENT if it has none). If @out_syncobj is non-zero its fence is
+ * replaced by the batch's completion fence. The fence's error is the
+ * batch's result: 0, -EFAULT (GPU page fault that could not be serviced),
+ * -EACCES (write to a read-only binding), -EINVAL (malformed batch) or
+ * -ETIMEDOUT (batch exceeded its time budget). Read it with
+ * drmSyncobjExportSyncFile() and SYNC_IOC_FILE_INFO.
+ */
+struct drm_simgpu_exec {
+	/** @extensions: Pointer to the first extension struct; must be 0. */
+	__u64 extensions;
+	/** @vm_id: The VM. -ENOENT if unknown. */
+	__u32 vm_id;
+	/** @flags: Must be 0. */
+	__u32 flags;
+	/** @batch_addr: GPU virtual address of the batch, 4-byte aligned. */
+	__u64 batch_addr;
+	/** @in_syncobj: Syncobj handle to wait on, or 0. */
+	__u32 in_syncobj;
+	/** @out_syncobj: Syncobj handle to signal, or 0. */
+	__u32 out_syncobj;
+	/** @reserved: Must be 0. */
+	__u64 reserved[2];
+};
+
+/**
+ * enum drm_simgpu_cmd - Batch commands
+ *
+ * A batch is a sequence of 32-bit words. Each command starts with its
+ * opcode word; 64-bit addresses are two words, low word first. All
+ * addresses are GPU virtual addresses and must be 4-byte aligned.
+ *
+ * @DRM_SIMGPU_CMD_END: End of batch. 1 word.
+ * @DRM_SIMGPU_CMD_STORE_DW: ``STORE_DW, addr_lo, addr_hi, value``: write
+ *	value at addr. 4 words.
+ * @DRM_SIMGPU_CMD_COPY: ``COPY, src_lo, src_hi, dst_lo, dst_hi, bytes``:
+ *	copy bytes (a multiple of 4, at most 1 MiB) from src to dst. 6 words.
+ * @DRM_SIMGPU_CMD_ATOMIC_ADD: ``ATOMIC_ADD, addr_lo, addr_hi, value``: add
+ *	value to the word at addr, atomically with respect to the CPU and
+ *	other GPUs. 4 words.
+ * @DRM_SIMGPU_CMD_DELAY: ``DELAY, usecs``: stall the engine for usecs
+ *	microseconds (at most 100000). 2 words.
+ * @DRM_SIMGPU_CMD_STORE_LOOP: ``STORE_LOOP, addr_lo, addr_hi, count,
+ *	usecs``: write 1, 2, ... count at addr, one write every usecs
+ *	microseconds (count at most 1000000, usecs at most 100000). Keeps the
+ *	GPU reaching the memory while the CPU changes its mapping. 5 words.
+ */
+enum drm_simgpu_cmd {
+	DRM_SIMGPU_CMD_END = 0,
+	DRM_SIMGPU_CMD_STORE_DW = 1,
+	DRM_SIMGPU_CMD_COPY = 2,
+	DRM_SIMGPU_CMD_ATOMIC_ADD = 3,
+	DRM_SIMGPU_CMD_DELAY = 4,
+	DRM_SIMGPU_CMD_STORE_LOOP = 5,
+};
+
+#if defined(__cplusplus)
+}
+#endif
+
+#endif /* _UAPI_SIMGPU_DRM_H_ */
