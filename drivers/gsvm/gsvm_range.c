@@ -202,7 +202,7 @@ static bool gsvm_range_invalidate_start(struct mmu_interval_notifier *mni,
 	*finish = gsvm_range_inval_pass1(range, READ_ONCE(gsvm_two_pass));
 	gsvm_notifier_unlock_write(mirror);
 
-	trace_gsvm_inval_start_end(range, *finish != NULL);
+	trace_gsvm_inval_start_end(range, !!*finish);
 	return true;
 }
 

@@ -16,92 +16,80 @@
 #include <drm/drm_device.h>
 
 DECLARE_EVENT_CLASS(gsvm_range,
-	TP_PROTO(struct gsvm_range *range),
-	TP_ARGS(range),
+		    TP_PROTO(struct gsvm_range *range),
+		    TP_ARGS(range),
 
-	TP_STRUCT__entry(
-		__string(dev, range->mirror->name)
-		__field(u64, gpu_start)
-		__field(unsigned long, cpu_start)
-		__field(u64, size)
-	),
+		    TP_STRUCT__entry(__string(dev, range->mirror->name)
+				     __field(u64, gpu_start)
+				     __field(unsigned long, cpu_start)
+				     __field(u64, size)),
 
-	TP_fast_assign(
-		__assign_str(dev);
-		__entry->gpu_start = gsvm_range_gpu_start(range);
-		__entry->cpu_start = range->cpu_start;
-		__entry->size = range->size;
-	),
+		    TP_fast_assign(__assign_str(dev);
+				   __entry->gpu_start = gsvm_range_gpu_start(range);
+				   __entry->cpu_start = range->cpu_start;
+				   __entry->size = range->size;),
 
-	TP_printk("dev=%s, gpu_start=0x%016llx, cpu_start=0x%016lx, size=0x%llx",
-		  __get_str(dev), __entry->gpu_start, __entry->cpu_start,
-		  __entry->size)
+		    TP_printk("dev=%s, gpu_start=0x%016llx, cpu_start=0x%016lx, size=0x%llx",
+			      __get_str(dev), __entry->gpu_start, __entry->cpu_start,
+			      __entry->size)
 );
 
 DEFINE_EVENT(gsvm_range, gsvm_inval_start_begin,
-	TP_PROTO(struct gsvm_range *range),
-	TP_ARGS(range)
+	     TP_PROTO(struct gsvm_range *range),
+	     TP_ARGS(range)
 );
 
 DEFINE_EVENT(gsvm_range, gsvm_inval_finish_begin,
-	TP_PROTO(struct gsvm_range *range),
-	TP_ARGS(range)
+	     TP_PROTO(struct gsvm_range *range),
+	     TP_ARGS(range)
 );
 
 DEFINE_EVENT(gsvm_range, gsvm_inval_finish_end,
-	TP_PROTO(struct gsvm_range *range),
-	TP_ARGS(range)
+	     TP_PROTO(struct gsvm_range *range),
+	     TP_ARGS(range)
 );
 
 DEFINE_EVENT(gsvm_range, gsvm_range_validate,
-	TP_PROTO(struct gsvm_range *range),
-	TP_ARGS(range)
+	     TP_PROTO(struct gsvm_range *range),
+	     TP_ARGS(range)
 );
 
 TRACE_EVENT(gsvm_inval_start_end,
-	TP_PROTO(struct gsvm_range *range, bool deferred),
-	TP_ARGS(range, deferred),
+	    TP_PROTO(struct gsvm_range *range, bool deferred),
+	    TP_ARGS(range, deferred),
 
-	TP_STRUCT__entry(
-		__string(dev, range->mirror->name)
-		__field(u64, gpu_start)
-		__field(u64, size)
-		__field(bool, deferred)
-	),
+	    TP_STRUCT__entry(__string(dev, range->mirror->name)
+			     __field(u64, gpu_start)
+			     __field(u64, size)
+			     __field(bool, deferred)),
 
-	TP_fast_assign(
-		__assign_str(dev);
-		__entry->gpu_start = gsvm_range_gpu_start(range);
-		__entry->size = range->size;
-		__entry->deferred = deferred;
-	),
+	    TP_fast_assign(__assign_str(dev);
+			   __entry->gpu_start = gsvm_range_gpu_start(range);
+			   __entry->size = range->size;
+			   __entry->deferred = deferred;),
 
-	TP_printk("dev=%s, gpu_start=0x%016llx, size=0x%llx, deferred=%d",
-		  __get_str(dev), __entry->gpu_start, __entry->size,
-		  __entry->deferred)
+	    TP_printk("dev=%s, gpu_start=0x%016llx, size=0x%llx, deferred=%d",
+		      __get_str(dev), __entry->gpu_start, __entry->size,
+		      __entry->deferred)
 );
 
 TRACE_EVENT(gsvm_fault,
-	TP_PROTO(struct gsvm_mirror *mirror, u64 gpu_addr, bool write, int err),
-	TP_ARGS(mirror, gpu_addr, write, err),
+	    TP_PROTO(struct gsvm_mirror *mirror, u64 gpu_addr, bool write, int err),
+	    TP_ARGS(mirror, gpu_addr, write, err),
 
-	TP_STRUCT__entry(
-		__string(dev, mirror->name)
-		__field(u64, gpu_addr)
-		__field(bool, write)
-		__field(int, err)
-	),
+	    TP_STRUCT__entry(__string(dev, mirror->name)
+			     __field(u64, gpu_addr)
+			     __field(bool, write)
+			     __field(int, err)),
 
-	TP_fast_assign(
-		__assign_str(dev);
-		__entry->gpu_addr = gpu_addr;
-		__entry->write = write;
-		__entry->err = err;
-	),
+	    TP_fast_assign(__assign_str(dev);
+			   __entry->gpu_addr = gpu_addr;
+			   __entry->write = write;
+			   __entry->err = err;),
 
-	TP_printk("dev=%s, gpu_addr=0x%016llx, write=%d, err=%d",
-		  __get_str(dev), __entry->gpu_addr, __entry->write,
-		  __entry->err)
+	    TP_printk("dev=%s, gpu_addr=0x%016llx, write=%d, err=%d",
+		      __get_str(dev), __entry->gpu_addr, __entry->write,
+		      __entry->err)
 );
 
 #endif /* _GSVM_TRACE_H_ */

@@ -13,6 +13,7 @@
 #include <linux/types.h>
 
 #include <drm/drm_gpusvm.h>
+#include <drm/drm_pagemap.h>
 
 struct drm_device;
 struct gsvm_mirror;
@@ -123,6 +124,7 @@ struct gsvm_range {
  * @mm: The mirrored address space (mmgrab'ed).
  * @gpusvm: drm_gpusvm in pages-only mode: owns the notifier lock.
  * @lock: Serialises binds, unbinds and fault servicing; protects @ranges.
+ *	Outside the notifier lock; see DOC: Locking.
  * @ranges: Interval tree of &struct gsvm_range by GPU virtual address.
  * @name: Name used in traces.
  */
@@ -131,7 +133,7 @@ struct gsvm_mirror {
 	const struct gsvm_backend_ops *ops;
 	struct mm_struct *mm;
 	struct drm_gpusvm gpusvm;
-	struct mutex lock;
+	struct mutex lock; /* outer: binds, unbinds, faults; protects ranges */
 	struct rb_root_cached ranges;
 	const char *name;
 };

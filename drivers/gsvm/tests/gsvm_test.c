@@ -36,7 +36,7 @@
 struct fake_gpu {
 	struct gsvm_mirror mirror;
 	struct drm_device drm;
-	spinlock_t lock;
+	spinlock_t lock; /* fence lock */
 	u64 context;
 	unsigned int zaps;
 	unsigned int submits;
