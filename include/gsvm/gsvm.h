@@ -57,13 +57,15 @@ struct gsvm_tlb_inval_fence {
  *	notifier's start pass. Returns true if any PTE was live, so that a
  *	TLB invalidation is needed.
  * @tlb_inval_submit: (required) Submit a TLB invalidation covering the
- *	range and return without waiting. Initialises and arms @fence, which
- *	the backend signals on completion. Must not allocate or sleep. Called
- *	with the notifier lock held in write mode.
+ *	range and return without waiting. Initialises every member of @fence
+ *	(it may be uninitialised stack memory) and arms it; the backend
+ *	signals it on completion. Must not allocate or sleep. Called with the
+ *	notifier lock held in write mode.
  * @tlb_inval_wait: (required) Wait until @fence is signalled. Returns 0,
  *	or -ETIME if the invalidation timed out; the backend must have made
  *	the TLB safe and signalled @fence by then (e.g. by a full flush), as
- *	the fence may live on the caller's stack. May be called with or
+ *	the fence may live on the caller's stack. May be called more than
+ *	once, and concurrently, for one submission. May be called with or
  *	without the notifier lock held; never allocates.
  *
  * These map one to one onto Xe: @prepare/@bind onto the PT update of a

@@ -115,9 +115,10 @@ struct drm_simgpu_vm_destroy {
  *
  * Mirrors [@userptr, @userptr + @range) of the calling process at GPU
  * virtual address @addr. The pages are faulted in and mapped at bind time:
- * -EFAULT if any part of the range is not mapped in the CPU address space,
- * -EEXIST if the GPU range overlaps an existing binding, -ENOSPC if the
- * VM's binding limit is reached.
+ * -EFAULT if any part of the range is not mapped in the CPU address space
+ * (or not writable, for a read-write binding), -EEXIST if the GPU range
+ * overlaps an existing binding, -ENOSPC if the VM's binding limit (65536)
+ * is reached, -EBUSY if the CPU range kept changing while it was faulted in.
  */
 struct drm_simgpu_vm_bind {
 	/** @extensions: Pointer to the first extension struct; must be 0. */
@@ -139,8 +140,9 @@ struct drm_simgpu_vm_bind {
 /**
  * struct drm_simgpu_vm_unbind - Remove a binding
  *
- * @addr and @range must exactly match one binding (-ENOENT otherwise).
- * On return the GPU can no longer reach the memory.
+ * @addr and @range must be page aligned (-EINVAL) and exactly match one
+ * binding (-ENOENT otherwise). On return the GPU can no longer reach the
+ * memory.
  */
 struct drm_simgpu_vm_unbind {
 	/** @extensions: Pointer to the first extension struct; must be 0. */
@@ -170,8 +172,12 @@ struct drm_simgpu_vm_unbind {
  * replaced by the batch's completion fence. The fence's error is the
  * batch's result: 0, -EFAULT (GPU page fault that could not be serviced),
  * -EACCES (write to a read-only binding), -EINVAL (malformed batch) or
- * -ETIMEDOUT (batch exceeded its time budget). Read it with
- * drmSyncobjExportSyncFile() and SYNC_IOC_FILE_INFO.
+ * -ETIMEDOUT (batch exceeded its time budget of 10 s, or its in-fence did
+ * not signal within 10 s). Read it with drmSyncobjExportSyncFile() and
+ * SYNC_IOC_FILE_INFO. An in-fence's own error does not fail the batch.
+ *
+ * A batch is at most 65536 commands (-EINVAL beyond). A misaligned operand
+ * is -EINVAL; an address outside the GPU VA space, or not bound, is -EFAULT.
  */
 struct drm_simgpu_exec {
 	/** @extensions: Pointer to the first extension struct; must be 0. */

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Copyright © 2026 The gsvm authors
+ */
+
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/kstrtox.h>
+#include <linux/seq_file.h>
+#include <linux/uaccess.h>
+
+#include "simgpu_debugfs.h"
+#include "simgpu_drv.h"
+#include "simgpu_tlb_inval.h"
+
+/**
+ * DOC: simgpu debugfs
+ *
+ * Per GPU, under /sys/kernel/debug/simgpu/gpu<N>/:
+ *
+ * - ``tlb_inval_latency_us`` (rw, default 40): time the simulated hardware
+ *   takes to complete a TLB invalidation.
+ * - ``tlb_inval_timeout_ms`` (rw, default 250): age at which an invalidation
+ *   is declared lost and the TLB is reset.
+ * - ``skip_tlb_inval`` (rw bool): invalidations complete without flushing
+ *   anything; the TLB keeps serving stale translations.
+ * - ``skip_finish_wait`` (rw bool): waiting for an invalidation returns at
+ *   once; the flush happens later, after the CPU may have reused the pages.
+ * - ``hang_tlb_inval`` (rw bool): invalidations never complete on their own;
+ *   only the timeout recovers.
+ * - ``drop_stale_tlb_hits`` (rw bool): a stale TLB hit is counted, then
+ *   discarded and walked again instead of being used. Makes the ``skip_*``
+ *   knobs memory-safe: without it, they let the simulated GPU write to
+ *   pages the kernel already freed, as broken hardware would.
+ * - ``stats`` (ro): one ``name value`` line per counter of
+ *   &enum simgpu_stat.
+ * - ``reset_stats`` (wo): write 1 to zero every counter.
+ */
+
+static struct dentry *simgpu_debugfs_root;
+
+static const char * const simgpu_stat_names[SIMGPU_STAT_NUM] = {
+	[SIMGPU_STAT_TLB_INVAL_SUBMITTED] = "tlb_inval_submitted",
+	[SIMGPU_STAT_TLB_INVAL_COMPLETED] = "tlb_inval_completed",
+	[SIMGPU_STAT_TLB_INVAL_TIMEOUTS] = "tlb_inval_timeouts",
+	[SIMGPU_STAT_TLB_HITS] = "tlb_hits",
+	[SIMGPU_STAT_TLB_MISSES] = "tlb_misses",
+	[SIMGPU_STAT_GPU_FAULTS] = "gpu_faults",
+	[SIMGPU_STAT_GPU_FAULTS_FAILED] = "gpu_faults_failed",
+	[SIMGPU_STAT_JOBS_COMPLETED] = "jobs_completed",
+	[SIMGPU_STAT_JOBS_FAILED] = "jobs_failed",
+	[SIMGPU_STAT_STALE_TLB_HITS] = "stale_tlb_hits",
+};
+
+static int simgpu_stats_show(struct seq_file *m, void *data)
+{
+	struct simgpu_device *gpu = m->private;
+	unsigned int i;
+
+	for (i = 0; i < SIMGPU_STAT_NUM; i++)
+		seq_printf(m, "%s %lld\n", simgpu_stat_names[i],
+			   atomic64_read(&gpu->stats[i]));
+
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(simgpu_stats);
+
+static int simgpu_reset_stats_set(void *data, u64 val)
+{
+	struct simgpu_device *gpu = data;
+	unsigned int i;
+
+	if (val != 1)
+		return -EINVAL;
+
+	for (i = 0; i < SIMGPU_STAT_NUM; i++)
+		atomic64_set(&gpu->stats[i], 0);
+
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(simgpu_reset_stats_fops, NULL, simgpu_reset_stats_set, "%llu\n");
+
+static ssize_t simgpu_hang_read(struct file *file, char __user *ubuf,
+				size_t count, loff_t *ppos)
+{
+	struct simgpu_device *gpu = file->private_data;
+	char buf[2] = { READ_ONCE(gpu->knobs.hang_tlb_inval) ? 'Y' : 'N', '\n' };
+
+	return simple_read_from_buffer(ubuf, count, ppos, buf, sizeof(buf));
+}
+
+static ssize_t simgpu_hang_write(struct file *file, const char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	struct simgpu_device *gpu = file->private_data;
+	bool hang;
+	int err;
+
+	err = kstrtobool_from_user(ubuf, count, &hang);
+	if (err)
+		return err;
+
+	WRITE_ONCE(gpu->knobs.hang_tlb_inval, hang);
+	/* Let what was queued while hung complete now. */
+	if (!hang)
+		simgpu_tlb_inval_kick(gpu);
+
+	return count;
+}
+
+static const struct file_operations simgpu_hang_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = simgpu_hang_read,
+	.write = simgpu_hang_write,
+	.llseek = default_llseek,
+};
+
+/**
+ * simgpu_debugfs_init() - Create the driver's debugfs root
+ */
+void simgpu_debugfs_init(void)
+{
+	simgpu_debugfs_root = debugfs_create_dir("simgpu", NULL);
+}
+
+/**
+ * simgpu_debugfs_fini() - Remove the driver's debugfs root
+ */
+void simgpu_debugfs_fini(void)
+{
+	debugfs_remove_recursive(simgpu_debugfs_root);
+	simgpu_debugfs_root = NULL;
+}
+
+/**
+ * simgpu_debugfs_device_init() - Create a GPU's debugfs directory
+ * @gpu: The GPU; its knobs hold their defaults.
+ */
+void simgpu_debugfs_device_init(struct simgpu_device *gpu)
+{
+	struct simgpu_knobs *knobs = &gpu->knobs;
+	char name[16];
+	struct dentry *dir;
+
+	snprintf(name, sizeof(name), "gpu%u", gpu->index);
+	dir = debugfs_create_dir(name, simgpu_debugfs_root);
+	gpu->debugfs = dir;
+
+	debugfs_create_u32("tlb_inval_latency_us", 0600, dir, &knobs->tlb_inval_latency_us);
+	debugfs_create_u32("tlb_inval_timeout_ms", 0600, dir, &knobs->tlb_inval_timeout_ms);
+	debugfs_create_bool("skip_tlb_inval", 0600, dir, &knobs->skip_tlb_inval);
+	debugfs_create_bool("skip_finish_wait", 0600, dir, &knobs->skip_finish_wait);
+	debugfs_create_file("hang_tlb_inval", 0600, dir, gpu, &simgpu_hang_fops);
+	debugfs_create_bool("drop_stale_tlb_hits", 0600, dir, &knobs->drop_stale_tlb_hits);
+	debugfs_create_file("stats", 0400, dir, gpu, &simgpu_stats_fops);
+	debugfs_create_file_unsafe("reset_stats", 0200, dir, gpu, &simgpu_reset_stats_fops);
+}
+
+/**
+ * simgpu_debugfs_device_fini() - Remove a GPU's debugfs directory
+ * @gpu: The GPU.
+ *
+ * On return no knob file is being accessed any more.
+ */
+void simgpu_debugfs_device_fini(struct simgpu_device *gpu)
+{
+	debugfs_remove_recursive(gpu->debugfs);
+	gpu->debugfs = NULL;
+}

@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Copyright © 2026 The gsvm authors
+ */
+
+#include <linux/device.h>
+#include <linux/device/faux.h>
+#include <linux/dma-mapping.h>
+#include <linux/err.h>
+#include <linux/fs.h>
+#include <linux/idr.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/rcupdate.h>
+#include <linux/swiotlb.h>
+
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_ioctl.h>
+#include <drm/drm_print.h>
+
+#include <drm/simgpu_drm.h>
+
+#include "simgpu_debugfs.h"
+#include "simgpu_drv.h"
+#include "simgpu_engine.h"
+#include "simgpu_tlb.h"
+#include "simgpu_tlb_inval.h"
+#include "simgpu_vm.h"
+
+/**
+ * DOC: simgpu overview
+ *
+ * simgpu simulates GPUs that mirror process memory through gsvm, so that
+ * gsvm's two-pass invalidation can be exercised, traced and measured
+ * without hardware, the way netdevsim serves the networking stack. The
+ * ``num_gpus`` module parameter (1 to 64, default 4) sets how many GPUs
+ * exist; each is a faux device ``simgpu<N>`` carrying a DRM render node
+ * (driver ``simgpu``, no GEM, syncobjs) with a 64-bit DMA mask.
+ *
+ * Each GPU has:
+ *
+ * - **VMs**, created per file, each with an ASID unique on the GPU and a real
+ *   4-level page table (48-bit VA, 4 KiB pages, 512 entries per level) whose
+ *   leaf entries hold the DMA addresses gsvm mapped with the GPU's struct
+ *   device. See DOC: simgpu VM and DOC: simgpu page table.
+ * - **A TLB** of 64 entries, fully associative, tagged by (ASID, virtual
+ *   page). It keeps serving a translation, even after its page-table entry
+ *   was zapped, until a TLB invalidation covering it has been processed.
+ *   See DOC: simgpu TLB.
+ * - **A TLB invalidation queue** shaped like Xe's GuC protocol: seqnos,
+ *   ranges widened to aligned powers of two, in-order completion after a
+ *   configurable latency (40 us by default, i915's typical figure), pending
+ *   fences signalled in order, a timeout worker that resets the TLB and
+ *   fails late fences with -ETIME. See DOC: simgpu TLB invalidation.
+ * - **An engine** running batches of the uAPI's command set in order. Every
+ *   access goes through the MMU (TLB, then page walk); a missing or
+ *   read-only translation is a GPU page fault serviced by
+ *   gsvm_handle_fault(), then replayed. See DOC: simgpu engine.
+ * - **debugfs knobs** under /sys/kernel/debug/simgpu/gpu<N>/ for the
+ *   latency and timeout, for breaking the protocol on purpose
+ *   (``skip_tlb_inval``, ``skip_finish_wait``, ``hang_tlb_inval``) and for
+ *   counters (``stats``). See DOC: simgpu debugfs.
+ *
+ * Tracepoints (system ``simgpu``): simgpu_tlb_inval_send,
+ * simgpu_tlb_inval_done, simgpu_tlb_inval_timeout, simgpu_gpu_fault,
+ * simgpu_job_begin, simgpu_job_end.
+ */
+
+/**
+ * DOC: simgpu locking
+ *
+ * Per GPU and VM, outermost first:
+ *
+ * - &gsvm_mirror.lock (gsvm's mutex): gsvm holds it around
+ *   &gsvm_backend_ops.prepare (page-table directories are allocated under
+ *   it, GFP_KERNEL) and &gsvm_backend_ops.bind. The engine reaches it only
+ *   through gsvm_handle_fault(), with no simgpu lock held.
+ * - the notifier lock (&drm_gpusvm.notifier_lock, gsvm's rw_semaphore):
+ *   held by gsvm around bind (read), zap and tlb_inval_submit (write), and
+ *   sometimes tlb_inval_wait. Under it simgpu neither allocates nor sleeps,
+ *   except in tlb_inval_wait.
+ * - &simgpu_tlb.mmu_lock (spinlock, bottom halves off): held across every
+ *   GPU memory access (TLB lookup, page walk, TLB fill, the access) and by
+ *   every TLB flush, so that once a flush is done no access uses a
+ *   translation it removed. Taken by the engine and by the invalidation
+ *   completion paths, never with the notifier lock required.
+ * - &simgpu_tlb_inval.lock (spinlock, interrupts off): the request ring,
+ *   seqnos and pending fences; held while fences are signalled.
+ * - the inline locks of the invalidation fences (dma-fence core).
+ *
+ * Others: &simgpu_engine.lock orders batch fence seqnos with their queueing
+ * and nests inside nothing; the xarray lock of &simgpu_file.vms covers VM
+ * lookup and reference taking; the page table is written under gsvm's locks
+ * as listed above and read locklessly (READ_ONCE, smp_load_acquire) by the
+ * engine under &simgpu_tlb.mmu_lock, which is safe because directories live
+ * as long as the VM and the engine holds a VM reference.
+ *
+ * Fence signalling: the invalidation completion paths (the soft hrtimer and
+ * the timeout worker) are annotated with dma_fence_begin_signalling() and
+ * never allocate, since gsvm waits for those fences inside mmu notifiers.
+ * The engine is not annotated: batch completion depends on fault servicing,
+ * which allocates. Batch fences are therefore only ever handed to
+ * userspace through syncobjs.
+ */
+
+static unsigned int num_gpus = 4;
+module_param(num_gpus, uint, 0444);
+MODULE_PARM_DESC(num_gpus, "Number of simulated GPUs, 1 to 64 (default: 4)");
+
+static struct simgpu_device *simgpu_devices[SIMGPU_MAX_GPUS];
+
+/**
+ * simgpu_num_gpus() - Number of simulated GPUs
+ *
+ * Return: The num_gpus module parameter, validated at load.
+ */
+unsigned int simgpu_num_gpus(void)
+{
+	return num_gpus;
+}
+
+static int simgpu_query_ioctl(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct simgpu_device *gpu = to_simgpu_device(drm);
+	struct drm_simgpu_query *args = data;
+
+	if (args->extensions || args->flags || args->reserved[0] || args->reserved[1])
+		return -EINVAL;
+
+	args->gpu_index = gpu->index;
+	args->num_gpus = simgpu_num_gpus();
+	args->va_bits = SIMGPU_VA_BITS;
+	args->page_size = SIMGPU_PAGE_SIZE;
+	args->tlb_inval_latency_ns =
+		(u64)READ_ONCE(gpu->knobs.tlb_inval_latency_us) * NSEC_PER_USEC;
+
+	return 0;
+}
+
+static int simgpu_open(struct drm_device *drm, struct drm_file *file)
+{
+	return simgpu_vm_file_open(file);
+}
+
+static void simgpu_postclose(struct drm_device *drm, struct drm_file *file)
+{
+	simgpu_vm_file_close(file);
+}
+
+static const struct drm_ioctl_desc simgpu_ioctls[] = {
+	DRM_IOCTL_DEF_DRV(SIMGPU_QUERY, simgpu_query_ioctl, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(SIMGPU_VM_CREATE, simgpu_vm_create_ioctl, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(SIMGPU_VM_DESTROY, simgpu_vm_destroy_ioctl, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(SIMGPU_VM_BIND, simgpu_vm_bind_ioctl, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(SIMGPU_VM_UNBIND, simgpu_vm_unbind_ioctl, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(SIMGPU_EXEC, simgpu_engine_exec_ioctl, DRM_RENDER_ALLOW),
+};
+
+/* DRM_GEM_FOPS without mmap: simgpu has no GEM objects. */
+static const struct file_operations simgpu_fops = {
+	.owner = THIS_MODULE,
+	.open = drm_open,
+	.release = drm_release,
+	.unlocked_ioctl = drm_ioctl,
+	.compat_ioctl = drm_compat_ioctl,
+	.poll = drm_poll,
+	.read = drm_read,
+	.llseek = noop_llseek,
+	.fop_flags = FOP_UNSIGNED_OFFSET,
+};
+
+static const struct drm_driver simgpu_driver = {
+	.driver_features = DRIVER_RENDER | DRIVER_SYNCOBJ,
+	.open = simgpu_open,
+	.postclose = simgpu_postclose,
+	.ioctls = simgpu_ioctls,
+	.num_ioctls = ARRAY_SIZE(simgpu_ioctls),
+	.fops = &simgpu_fops,
+	.name = "simgpu",
+	.desc = "Simulated multi-GPU for shared virtual memory testing",
+	.major = 1,
+	.minor = 0,
+};
+
+static void simgpu_knobs_init(struct simgpu_knobs *knobs)
+{
+	*knobs = (struct simgpu_knobs) {
+		.tlb_inval_latency_us = 40,
+		.tlb_inval_timeout_ms = 250,
+	};
+}
+
+static int simgpu_device_create(unsigned int index)
+{
+	struct faux_device *fdev;
+	struct simgpu_device *gpu;
+	char name[SIMGPU_NAME_LEN];
+	int err;
+
+	snprintf(name, sizeof(name), "simgpu%u", index);
+	fdev = faux_device_create(name, NULL, NULL);
+	if (!fdev)
+		return -ENODEV;
+
+	if (!devres_open_group(&fdev->dev, NULL, GFP_KERNEL)) {
+		err = -ENOMEM;
+		goto err_faux;
+	}
+
+	/* gsvm DMA-maps with this device; the engine reads those addresses. */
+	err = dma_coerce_mask_and_coherent(&fdev->dev, DMA_BIT_MASK(64));
+	if (err)
+		goto err_devres;
+	if (is_swiotlb_force_bounce(&fdev->dev)) {
+		dev_err(&fdev->dev, "bounce buffering breaks the simulated DMA\n");
+		err = -ENODEV;
+		goto err_devres;
+	}
+
+	gpu = devm_drm_dev_alloc(&fdev->dev, &simgpu_driver, struct simgpu_device, drm);
+	if (IS_ERR(gpu)) {
+		err = PTR_ERR(gpu);
+		goto err_devres;
+	}
+
+	gpu->faux = fdev;
+	gpu->index = index;
+	strscpy(gpu->name, name);
+	simgpu_knobs_init(&gpu->knobs);
+	ida_init(&gpu->asids);
+	simgpu_tlb_init(&gpu->tlb);
+
+	err = simgpu_tlb_inval_init(gpu);
+	if (err)
+		goto err_devres;
+
+	err = simgpu_engine_init(gpu);
+	if (err)
+		goto err_tlb_inval;
+
+	simgpu_debugfs_device_init(gpu);
+
+	err = drm_dev_register(&gpu->drm, 0);
+	if (err)
+		goto err_debugfs;
+
+	simgpu_devices[index] = gpu;
+	return 0;
+
+err_debugfs:
+	simgpu_debugfs_device_fini(gpu);
+	simgpu_engine_fini(gpu);
+err_tlb_inval:
+	simgpu_tlb_inval_fini(gpu);
+err_devres:
+	devres_release_group(&fdev->dev, NULL);
+err_faux:
+	faux_device_destroy(fdev);
+	return err;
+}
+
+static void simgpu_device_destroy(struct simgpu_device *gpu)
+{
+	struct faux_device *fdev = gpu->faux;
+
+	drm_dev_unregister(&gpu->drm);
+	/* Completes the batches of closed files, releasing their VMs. */
+	simgpu_engine_fini(gpu);
+	simgpu_tlb_inval_fini(gpu);
+	simgpu_debugfs_device_fini(gpu);
+	WARN_ON(!ida_is_empty(&gpu->asids));
+	ida_destroy(&gpu->asids);
+	/* Drops the DRM device's last reference. */
+	devres_release_group(&fdev->dev, NULL);
+	faux_device_destroy(fdev);
+}
+
+static void simgpu_destroy_all(void)
+{
+	unsigned int i;
+
+	for (i = SIMGPU_MAX_GPUS; i-- > 0;) {
+		if (simgpu_devices[i]) {
+			simgpu_device_destroy(simgpu_devices[i]);
+			simgpu_devices[i] = NULL;
+		}
+	}
+}
+
+static int __init simgpu_init(void)
+{
+	unsigned int i;
+	int err;
+
+	if (!num_gpus || num_gpus > SIMGPU_MAX_GPUS) {
+		pr_err("simgpu: num_gpus must be 1 to %u, not %u\n",
+		       SIMGPU_MAX_GPUS, num_gpus);
+		return -EINVAL;
+	}
+
+	simgpu_debugfs_init();
+
+	for (i = 0; i < num_gpus; i++) {
+		err = simgpu_device_create(i);
+		if (err) {
+			simgpu_destroy_all();
+			simgpu_debugfs_fini();
+			return err;
+		}
+	}
+
+	return 0;
+}
+
+static void __exit simgpu_exit(void)
+{
+	simgpu_destroy_all();
+	simgpu_debugfs_fini();
+	/* Let RCU readers of signalled fences finish with our strings and ops. */
+	synchronize_rcu();
+}
+
+module_init(simgpu_init);
+module_exit(simgpu_exit);
+
+MODULE_DESCRIPTION("Simulated multi-GPU DRM driver for gsvm");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS("GSVM");
