@@ -29,6 +29,7 @@
 #include <xf86drm.h>
 
 #include "simgpu_drm.h"
+#include "simgpu.h"
 
 #define MAX_GPUS	64
 #define BUF_SIZE	(64 * 1024)
@@ -53,50 +54,17 @@ static void die(const char *what)
 	exit(1);
 }
 
+/* Discovery is the IGT library's: GPUs ordered by index, faux bus included. */
 static int open_gpus(void)
 {
-	drmDevicePtr devs[MAX_GPUS];
-	int n, i;
-
-	n = drmGetDevices2(0, devs, MAX_GPUS);
-	if (n < 0)
-		return n;
+	static struct sg_gpu found[MAX_GPUS];
+	int n = sg_open_all(found, MAX_GPUS), i;
 
 	for (i = 0; i < n; i++) {
-		struct drm_simgpu_query q = { 0 };
-		drmVersionPtr ver;
-		int fd;
-
-		if (!(devs[i]->available_nodes & (1 << DRM_NODE_RENDER)))
-			continue;
-		fd = open(devs[i]->nodes[DRM_NODE_RENDER], O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		ver = drmGetVersion(fd);
-		if (!ver || strcmp(ver->name, "simgpu") ||
-		    drmIoctl(fd, DRM_IOCTL_SIMGPU_QUERY, &q)) {
-			drmFreeVersion(ver);
-			close(fd);
-			continue;
-		}
-		drmFreeVersion(ver);
-		gpus[num_gpus].fd = fd;
-		gpus[num_gpus].index = q.gpu_index;
-		num_gpus++;
+		gpus[i].fd = found[i].fd;
+		gpus[i].index = found[i].index;
 	}
-	drmFreeDevices(devs, n);
-
-	/* Order by GPU index, so that "N GPUs" means GPUs 0 .. N-1. */
-	for (i = 1; i < (int)num_gpus; i++) {
-		struct gpu g = gpus[i];
-		int j = i - 1;
-
-		while (j >= 0 && gpus[j].index > g.index) {
-			gpus[j + 1] = gpus[j];
-			j--;
-		}
-		gpus[j + 1] = g;
-	}
+	num_gpus = n > 0 ? n : 0;
 	return 0;
 }
 
@@ -109,7 +77,8 @@ static void bind(struct gpu *g, void *ptr, uint64_t va, uint64_t size)
 		.userptr = (uintptr_t)ptr,
 	};
 
-	if (drmIoctl(g->fd, DRM_IOCTL_SIMGPU_VM_BIND, &b))
+	errno = -__sg_vm_bind(g->fd, &b);
+	if (errno)
 		die("VM_BIND");
 }
 
@@ -117,7 +86,8 @@ static void setup_gpu(struct gpu *g, void *buf, void *batch)
 {
 	struct drm_simgpu_vm_create c = { 0 };
 
-	if (drmIoctl(g->fd, DRM_IOCTL_SIMGPU_VM_CREATE, &c))
+	errno = -__sg_vm_create(g->fd, &c);
+	if (errno)
 		die("VM_CREATE");
 	g->vm_id = c.vm_id;
 	if (drmSyncobjCreate(g->fd, 0, &g->syncobj))
@@ -134,7 +104,8 @@ static void exec(struct gpu *g)
 		.out_syncobj = g->syncobj,
 	};
 
-	if (drmIoctl(g->fd, DRM_IOCTL_SIMGPU_EXEC, &e))
+	errno = -__sg_exec(g->fd, &e);
+	if (errno)
 		die("EXEC");
 }
 

@@ -1,0 +1,38 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs INSIDE the test VM (see tools/guest-bench.sh, which has loaded gsvm and
+# simgpu with num_gpus=$NUM_GPUS). Prints the benchmark table and its CSV and
+# writes the CSV to $GSVM_RESULTS/bench.csv; then records one short perf
+# trace of the gsvm and simgpu tracepoints to $GSVM_RESULTS/perf-script.txt.
+#
+# Env: BENCH_SAMPLES (default 200), BENCH_GPUS (default 1,2,4,8),
+#      BENCH_PERF (default 1: also record the perf trace)
+
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+results=${GSVM_RESULTS:-/tmp}
+samples=${BENCH_SAMPLES:-200}
+gpus=${BENCH_GPUS:-1,2,4,8}
+
+echo "== gsvm-bench: $samples samples per point, GPUs $gpus, TLB invalidation latency" \
+     "$(cat /sys/kernel/debug/simgpu/gpu0/tlb_inval_latency_us) us"
+"$here/gsvm-bench" -n "$samples" -g "$gpus" | tee "$results/bench.txt"
+sed -n '/^gpus,mode,/,$p' "$results/bench.txt" > "$results/bench.csv"
+
+if [ "${BENCH_PERF:-1}" = 1 ] && command -v perf >/dev/null; then
+	echo "== perf: two-pass, 4 GPUs, 2 samples; gsvm and simgpu tracepoints"
+	data=/tmp/gsvm-bench.perf.data
+	if perf record -q -o "$data" -a \
+		-e 'gsvm:gsvm_inval_*' -e 'simgpu:simgpu_tlb_inval_*' -- \
+		"$here/gsvm-bench" -n 2 -g 4 > /dev/null 2> /tmp/perf-record.err; then
+		perf script -i "$data" -F comm,cpu,time,event,trace \
+			> "$results/perf-script.txt" 2>/dev/null || true
+		echo "perf script: $(wc -l < "$results/perf-script.txt") events in perf-script.txt;" \
+		     "the first start/finish round:"
+		grep -m 12 -E 'gsvm_inval|simgpu_tlb_inval' "$results/perf-script.txt" || true
+	else
+		echo "perf record failed:"; tail -n 5 /tmp/perf-record.err
+	fi
+fi
