@@ -46,6 +46,7 @@ struct gpu {
 };
 
 static struct gpu gpus[MAX_GPUS];
+static struct sg_gpu found[MAX_GPUS];
 static unsigned int num_gpus;
 
 static void die(const char *what)
@@ -57,7 +58,6 @@ static void die(const char *what)
 /* Discovery is the IGT library's: GPUs ordered by index, faux bus included. */
 static int open_gpus(void)
 {
-	static struct sg_gpu found[MAX_GPUS];
 	int n = sg_open_all(found, MAX_GPUS), i;
 
 	for (i = 0; i < n; i++) {
@@ -124,6 +124,19 @@ static void set_two_pass(bool on)
 	close(fd);
 }
 
+/* Set the simulated TLB invalidation latency of every GPU; 0 on success. */
+static int set_latency(unsigned int us)
+{
+	char val[16];
+	unsigned int i;
+
+	snprintf(val, sizeof(val), "%u", us);
+	for (i = 0; i < num_gpus; i++)
+		if (sg_knob_write(&found[i], "tlb_inval_latency_us", val))
+			return -1;
+	return 0;
+}
+
 static double now_us(void)
 {
 	struct timespec ts;
@@ -170,8 +183,9 @@ static double percentile(double *v, unsigned int n, unsigned int pct)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: gsvm-bench [-n SAMPLES] [-g N,N,...]\n"
+		"usage: gsvm-bench [-n SAMPLES] [-g N,N,...] [-l LATENCY_US]\n"
 		"  -n  samples per (GPU count, mode), default 200\n"
+		"  -l  set the simulated TLB invalidation latency first (debugfs)\n"
 		"  -g  GPU counts, default 1,2,4,8 (each at most the GPUs present)\n");
 	exit(2);
 }
@@ -180,14 +194,20 @@ int main(int argc, char **argv)
 {
 	unsigned int counts[16] = { 1, 2, 4, 8 }, ncounts = 4;
 	unsigned int samples = 200, block = 10;
+	long latency = -1;
 	static double res[16][2][100000];
 	const char *mode_name[2] = { "two-pass", "single-pass" };
 	uint32_t *batch, *buf;
 	unsigned int c, m, i, done;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "n:g:h")) != -1) {
+	while ((opt = getopt(argc, argv, "n:g:l:h")) != -1) {
 		switch (opt) {
+		case 'l':
+			latency = strtol(optarg, NULL, 0);
+			if (latency < 0 || latency > 1000000)
+				usage();
+			break;
 		case 'n':
 			samples = strtoul(optarg, NULL, 0);
 			if (!samples || samples > 100000)
@@ -220,6 +240,11 @@ int main(int argc, char **argv)
 				counts[c], num_gpus);
 			return 1;
 		}
+	}
+
+	if (latency >= 0 && set_latency(latency)) {
+		fprintf(stderr, "gsvm-bench: cannot set tlb_inval_latency_us\n");
+		return 1;
 	}
 
 	batch = mmap(NULL, BATCH_SIZE, PROT_READ | PROT_WRITE,
@@ -258,10 +283,13 @@ int main(int argc, char **argv)
 	}
 	set_two_pass(true);
 
-	printf("\nCPU invalidation (mprotect of a %u KiB buffer mirrored by N GPUs), %u samples each\n\n",
+	printf("\nCPU invalidation (mprotect of a %u KiB buffer mirrored by N GPUs), %u samples each",
 	       BUF_SIZE / 1024, samples);
+	if (latency >= 0)
+		printf(", TLB invalidation latency %ld us", latency);
+	printf("\n\n");
 	printf("%6s  %-12s %12s %12s %14s\n", "gpus", "mode", "median_us", "p90_us",
-	       "median/N=1");
+	       "vs first");
 	{
 		double med[16][2], p90[16][2];
 
