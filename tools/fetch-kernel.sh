@@ -7,10 +7,24 @@
 # private list directory are used.
 #
 # Usage: tools/fetch-kernel.sh            prints the path of the unpacked tree
+#        tools/fetch-kernel.sh --no-download
+#                                         prints the path the tree has or would have,
+#                                         without refreshing existing package lists
+#                                         and without downloading the source
+#        tools/fetch-kernel.sh --mirror-uri
+#                                         prints the Debian mirror URI configured here
 # Env:   GSVM_CACHE     cache directory (default: /var/cache/gsvm)
 #        GSVM_KVER      force a linux-source version, e.g. 7.3 (default: newest >= 7.3)
 
 set -euo pipefail
+
+mode=fetch
+case "${1:-}" in
+"") ;;
+--no-download) mode=print ;;
+--mirror-uri) mode=mirror ;;
+*) echo "usage: $0 [--no-download | --mirror-uri]" >&2; exit 2 ;;
+esac
 
 cache=${GSVM_CACHE:-/var/cache/gsvm}
 aptdir=$cache/apt
@@ -38,6 +52,10 @@ mirror_uri() {
 }
 
 uri=$(mirror_uri) || { log "no Debian mirror URI configured on this machine"; exit 1; }
+if [ "$mode" = mirror ]; then
+	echo "$uri"
+	exit 0
+fi
 echo "deb $uri trixie-backports main" > "$aptdir/sources.list"
 
 aptopts=(-o "Dir::Etc::SourceList=$aptdir/sources.list"
@@ -46,7 +64,13 @@ aptopts=(-o "Dir::Etc::SourceList=$aptdir/sources.list"
 	 -o "Dir::Cache::Archives=$aptdir/archives"
 	 -o APT::Get::List-Cleanup=0)
 
-if [ -z "$(find "$aptdir/lists" -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null)" ]; then
+# Refresh the private lists once a day; --no-download only when there are none.
+if [ "$mode" = print ]; then
+	fresh=$(find "$aptdir/lists" -maxdepth 1 -name '*Packages*' 2>/dev/null)
+else
+	fresh=$(find "$aptdir/lists" -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null)
+fi
+if [ -z "$fresh" ]; then
 	log "updating private package list (trixie-backports)"
 	apt-get "${aptopts[@]}" update -qq >&2
 fi
@@ -63,11 +87,16 @@ fi
 ver=$(apt-cache "${aptopts[@]}" show "$pkg" | awk '/^Version:/ { print $2; exit }')
 [ -n "$ver" ] || { log "$pkg not found"; exit 1; }
 src=$cache/src/$pkg-$ver
+if [ "$mode" = print ]; then
+	echo "$src"
+	exit 0
+fi
 if [ ! -f "$src/.unpacked" ]; then
 	log "downloading $pkg $ver"
 	rm -rf "$src" && mkdir -p "$src"
 	(cd "$aptdir/archives" && apt-get "${aptopts[@]}" download -qq "$pkg=$ver" >&2)
-	deb=$(ls "$aptdir/archives/${pkg}_"*.deb | tail -n 1)
+	deb=$(find "$aptdir/archives" -maxdepth 1 -name "${pkg}_${ver#*:}_*.deb" | head -n 1)
+	[ -n "$deb" ] || { log "download of $pkg $ver left no .deb"; exit 1; }
 	log "unpacking $(basename "$deb")"
 	tmp=$(mktemp -d "$cache/unpack.XXXXXX")
 	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" --wildcards '*.tar.xz'

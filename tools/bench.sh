@@ -1,0 +1,51 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# 'make bench': same setup as 'make check' (deps, debug kernel, modules,
+# igt-tests), then one VM boot with simgpu loaded with num_gpus=8 that runs
+# the benchmark.
+#
+# The benchmark itself lives in tools/bench/ (written separately). The hook:
+#   - if tools/bench/Makefile exists, 'make -C tools/bench' runs on the host
+#     first (build the benchmark programs there);
+#   - in the guest, tools/guest-bench.sh loads gsvm and simgpu (num_gpus=8),
+#     then runs tools/bench/run-bench.sh with the environment below, then
+#     unloads the modules; run-bench.sh may reload them with other parameters;
+#   - everything run-bench.sh prints is shown here; files it writes to
+#     $GSVM_RESULTS are copied to $BENCH_OUT.
+# Environment of run-bench.sh: GSVM_REPO (repo root), NUM_GPUS, GSVM_RESULTS
+# (a writable directory that comes back to the host), PATH with /usr/sbin,
+# debugfs and tracefs mounted, the host's perf and trace-cmd available.
+#
+# Env: NUM_GPUS (8), BENCH_TIMEOUT seconds (3600),
+#      BENCH_OUT (default $GSVM_CACHE/bench/<date>-<time>)
+
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+cache=${GSVM_CACHE:-/var/cache/gsvm}
+cd "$repo" || exit 2
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+"$here/install-deps.sh" || die "installing dependencies failed"
+if [ -z "${KDIR:-}" ]; then
+	KDIR=$("$here/build-kernel.sh") || die "building the kernel failed"
+fi
+export KDIR
+make -C "$repo" KDIR="$KDIR" modules || die "building the modules failed"
+make -C "$repo" igt || echo "bench: building igt-tests failed (not needed by the benchmark)" >&2
+if [ -f tools/bench/Makefile ]; then
+	make -C tools/bench || die "building tools/bench failed"
+fi
+[ -x tools/bench/run-bench.sh ] ||
+	die "no benchmark yet: tools/bench/run-bench.sh does not exist (or is not executable)"
+
+out=${BENCH_OUT:-$cache/bench/$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$out"
+rc=0
+"$here/vm-run.sh" --timeout "${BENCH_TIMEOUT:-3600}" --env "NUM_GPUS=${NUM_GPUS:-8}" \
+	--artifacts "$out" -- "$here/guest-bench.sh" || rc=$?
+echo "bench: files written by the benchmark are in $out"
+exit $rc

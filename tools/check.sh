@@ -1,0 +1,103 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# 'make check': everything from nothing, on a Debian machine as root.
+#   deps -> debug kernel (cached) -> modules -> igt-tests -> lint ->
+#   harness self-tests -> one VM boot that runs tools/run-tests.sh
+# Prints what each step does and ends with exactly one summary line,
+# "N passed, N failed, N skipped", as the last line. Exit status 1 if
+# anything failed.
+#
+# Env: KDIR      kernel build to use (default: the cached debug kernel)
+#      CHECK_LINT=0   leave out 'make lint'
+#      NUM_GPUS, TEST_TIMEOUT   passed to run-tests.sh in the VM
+#      VM_TIMEOUT     guest time limit in seconds (default 2400)
+
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+cd "$repo" || exit 2
+
+passed=0 failed=0 skipped=0
+start=$SECONDS
+step_start=$SECONDS
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+step() {
+	echo
+	echo "=== $* ($(date +%T))"
+	step_start=$SECONDS
+}
+done_step() { echo "=== $1: $((SECONDS - step_start)) s"; }
+fail_step() {
+	echo "FAIL $1"
+	failed=$((failed + 1))
+}
+finish() {
+	echo
+	echo "=== make check: $((SECONDS - start)) s in all"
+	echo "$passed passed, $failed failed, $skipped skipped"
+	[ $failed = 0 ]
+	exit
+}
+# add_counts LOG: add the last "N passed, N failed, N skipped" line of LOG.
+add_counts() {
+	local line p f s
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$1" | tail -n 1)
+	if [ -z "$line" ]; then
+		fail_step "$2 (printed no summary line)"
+		return
+	fi
+	read -r p f s < <(sed -E 's/^([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$/\1 \2 \4/' <<<"$line")
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + ${s:-0}))
+}
+
+step "dependencies (tools/install-deps.sh)"
+"$here/install-deps.sh" || { fail_step deps; finish; }
+done_step deps
+
+step "debug kernel (tools/build-kernel.sh; about 12 min when not cached)"
+if [ -z "${KDIR:-}" ]; then
+	KDIR=$("$here/build-kernel.sh") || { fail_step kernel; finish; }
+fi
+export KDIR
+echo "KDIR=$KDIR"
+done_step kernel
+
+step "modules (make modules)"
+make -C "$repo" KDIR="$KDIR" modules || { fail_step build-modules; finish; }
+done_step modules
+
+step "igt-tests (make igt)"
+make -C "$repo" igt || fail_step build-igt
+done_step igt
+
+if [ "${CHECK_LINT:-1}" != 0 ]; then
+	step "lint (tools/lint.sh)"
+	"$here/lint.sh" | tee "$tmp/lint.log"
+	add_counts "$tmp/lint.log" lint
+	done_step lint
+fi
+
+step "harness self-tests (kernel-log scanner, result parsers)"
+"$here/vm-run.sh" --selftest-scan | tee "$tmp/scan.log"
+add_counts "$tmp/scan.log" scan-selftest
+"$here/run-tests.sh" --selftest | tee "$tmp/parse.log"
+add_counts "$tmp/parse.log" run-tests-selftest
+done_step self-tests
+
+step "tests in the VM (tools/vm-run.sh -- tools/run-tests.sh)"
+envs=()
+for v in NUM_GPUS TEST_TIMEOUT; do
+	[ -n "${!v:-}" ] && envs+=(--env "$v=${!v}")
+done
+"$here/vm-run.sh" --summary --timeout "${VM_TIMEOUT:-2400}" "${envs[@]}" \
+	-- "$here/run-tests.sh" 2>&1 | tee "$tmp/vm.log"
+add_counts "$tmp/vm.log" vm
+done_step vm
+
+finish

@@ -1,0 +1,385 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run every test of the project. Runs INSIDE the test VM, as root:
+#   tools/vm-run.sh --summary -- tools/run-tests.sh      (what 'make check' does)
+#
+#  1. load drm_gpusvm_helper, drivers/gsvm/gsvm.ko, drivers/simgpu/simgpu.ko
+#     (num_gpus=$NUM_GPUS, default 4)
+#  2. run each binary named in igt-tests/TESTS from igt-tests/build/; every
+#     "Subtest NAME: SUCCESS|SKIP|FAIL" line is one test; a binary that
+#     crashes, times out or exits with a status its subtests do not explain
+#     is one more failure, and so is a binary whose every subtest skips
+#     while simgpu is loaded
+#  3. self-checks from igt-tests/selfcheck.list, lines "KNOB BINARY GLOB":
+#     with /sys/kernel/debug/simgpu/gpu*/KNOB set to 1 (a bug injected into
+#     the simulated GPU), run BINARY --run-subtest GLOB; each subtest must
+#     now FAIL (one passed check "selfcheck-KNOB-SUBTEST"); one that still
+#     succeeds has missed the bug (one failed check); then KNOB goes back to 0
+#     and simgpu is reloaded
+#  4. load each KUnit module (drivers/**/*_test.ko, *kunit*.ko); each test
+#     case in /sys/kernel/debug/kunit/<suite>/results is one test
+#  5. unload everything; a module that does not unload fails "module-unload"
+#
+# Prints "PASS|FAIL|SKIP name" per test and ends with exactly one line
+# "N passed, N failed, N skipped". Exit status 1 if anything failed.
+# Pieces that do not exist yet (no igt-tests/TESTS, no selfcheck.list, a
+# driver folder not written yet) are skipped; a module whose folder has a
+# Kbuild but no built .ko is a failure.
+#
+# Env: NUM_GPUS (4), TEST_TIMEOUT seconds per test binary (600),
+#      GSVM_RESULTS directory for per-binary logs (set by guest-init.sh).
+#
+# tools/run-tests.sh --selftest checks the result parsers on fake binaries
+# (safe on the host).
+
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+GSVM_REPO=$(cd "$here/.." && pwd)
+export GSVM_REPO
+# shellcheck source=tools/guest-lib.sh
+. "$here/guest-lib.sh"
+
+num_gpus=${NUM_GPUS:-4}
+test_timeout=${TEST_TIMEOUT:-600}
+igt=$GSVM_REPO/igt-tests
+bindir=$igt/build
+logdir=${GSVM_RESULTS:-/tmp}/tests
+mkdir -p "$logdir" 2>/dev/null || logdir=/tmp
+passed=0 failed=0 skipped=0
+
+pass() { echo "PASS $*"; passed=$((passed + 1)); }
+fail() { echo "FAIL $*"; failed=$((failed + 1)); }
+skip() { echo "SKIP $*"; skipped=$((skipped + 1)); }
+
+# Print the last lines of a log, indented, after a failure.
+show() { tail -n "${2:-40}" "$1" | sed 's/^/    | /'; }
+
+explain_status() {	# describe an exit status
+	case $1 in
+	124) echo "timed out after ${test_timeout}s" ;;
+	137) echo "killed after the time limit" ;;
+	*) if [ "$1" -gt 128 ]; then echo "killed by signal $(($1 - 128))"; else echo "exit $1"; fi ;;
+	esac
+}
+
+# Module load: a driver folder with a Kbuild must have produced its .ko.
+declare -A loaded_ok
+load_driver() {	# load_driver NAME [PARAM...]
+	local name=$1 ko
+	shift
+	if [ ! -f "$GSVM_REPO/drivers/$name/Kbuild" ]; then
+		skip "load-$name (drivers/$name not written yet)"
+		return 1
+	fi
+	ko=$GSVM_REPO/drivers/$name/$name.ko
+	if [ ! -f "$ko" ]; then
+		fail "load-$name (drivers/$name/$name.ko not built)"
+		return 1
+	fi
+	gsvm_mark "load $name $*"
+	if gsvm_load "$ko" "$@" 2>"$logdir/load-$name.log"; then
+		pass "load-$name"
+		loaded_ok[$name]=1
+	else
+		fail "load-$name"
+		show "$logdir/load-$name.log"
+		return 1
+	fi
+}
+
+unload_all() {
+	local m bad=()
+	for m in simgpu gsvm; do
+		gsvm_mod_loaded "$m" || continue
+		gsvm_mark "unload $m"
+		gsvm_unload "$m" 2>>"$logdir/unload.log" || bad+=("$m")
+	done
+	if [ ${#bad[@]} -gt 0 ]; then
+		fail "module-unload (${bad[*]} would not unload)"
+		show "$logdir/unload.log" 10
+	elif [ ${#loaded_ok[@]} -gt 0 ]; then
+		pass "module-unload"
+	fi
+}
+
+# run_igt LOG NAME BINARY [ARGS...]: run one test binary, print per-subtest
+# results. In selfcheck mode (SELFCHECK=knob), FAIL and SUCCESS swap roles.
+run_igt() {
+	local log=$1 label=$2 bin=$3 rc subtest result n_fail=0 n_sub=0 n_skip=0 n_open=0 started=()
+	shift 3
+	gsvm_mark "start $label $*"
+	timeout -k 10 "$test_timeout" "$bin" "$@" </dev/null >"$log" 2>&1
+	rc=$?
+	gsvm_mark "end $label (status $rc)"
+
+	while read -r subtest result; do
+		n_sub=$((n_sub + 1))
+		if [ -n "${SELFCHECK:-}" ]; then
+			case $result in
+			FAIL) pass "selfcheck-$SELFCHECK-$subtest (the injected bug is caught)" ;;
+			SUCCESS) fail "selfcheck-$SELFCHECK-$subtest (passed with the bug injected)"; n_fail=$((n_fail + 1)) ;;
+			SKIP) skip "selfcheck-$SELFCHECK-$subtest" ;;
+			*) fail "selfcheck-$SELFCHECK-$subtest ($result)"; n_fail=$((n_fail + 1)) ;;
+			esac
+			continue
+		fi
+		case $result in
+		SUCCESS) pass "$label/$subtest" ;;
+		SKIP) skip "$label/$subtest"; n_skip=$((n_skip + 1)) ;;
+		*) fail "$label/$subtest ($result)"; n_fail=$((n_fail + 1)) ;;
+		esac
+	done < <(sed -nE 's/^Subtest ([A-Za-z0-9_@.+-]+): ([A-Z]+)( .*)?$/\1 \2/p' "$log")
+
+	# A subtest that started and never reported crashed the binary.
+	mapfile -t started < <(sed -nE 's/^Starting subtest: ([A-Za-z0-9_@.+-]+)$/\1/p' "$log")
+	for subtest in "${started[@]}"; do
+		grep -qE "^Subtest $subtest: " "$log" && continue
+		fail "$label/$subtest (no result: $(explain_status $rc))"
+		n_fail=$((n_fail + 1))
+		n_sub=$((n_sub + 1))
+		n_open=$((n_open + 1))
+	done
+
+	if [ -n "${SELFCHECK:-}" ]; then
+		# Failing subtests make the binary exit 98: expected here.
+		if [ $n_sub = 0 ]; then
+			fail "selfcheck-$SELFCHECK ($label matched no subtest: $(explain_status $rc))"
+			n_fail=1
+		elif [ $rc != 0 ] && [ $rc != 98 ] && [ $rc != 77 ]; then
+			fail "selfcheck-$SELFCHECK ($label: $(explain_status $rc))"
+			n_fail=$((n_fail + 1))
+		fi
+	else
+		case $rc in
+		0) [ $n_sub = 0 ] && pass "$label" ;;
+		77) [ $n_sub = 0 ] && skip "$label" ;;
+		98) if [ $n_fail = 0 ]; then
+			fail "$label (exit 98 without a failed subtest)"
+			n_fail=1
+		    fi ;;
+		*)	# A subtest left without result already accounts for it.
+			if [ $n_open = 0 ]; then
+				fail "$label ($(explain_status $rc))"
+				n_fail=$((n_fail + 1))
+			fi ;;
+		esac
+		# With simgpu loaded, a binary whose every subtest skips tests nothing.
+		if [ $n_sub -gt 0 ] && [ $n_skip = $n_sub ] && [ -n "${loaded_ok[simgpu]:-}" ]; then
+			fail "$label (all $n_sub subtests skipped although simgpu is loaded)"
+			n_fail=$((n_fail + 1))
+		fi
+	fi
+	if [ $n_fail != 0 ]; then
+		echo "    --- $label: last lines of $log"
+		show "$log"
+	fi
+}
+
+# parse_ktap SUITE FILE: one result per test case of a KUnit suite's debugfs
+# results (the 4-space-indented "ok N name" / "not ok N name" lines; a
+# "# SKIP" directive makes it a skip). A suite skipped as a whole is one skip.
+parse_ktap() {
+	local suite=$1 results=$2 n=0 line name
+	while IFS= read -r line; do
+		if [[ $line =~ ^\ {4}(not\ )?ok\ [0-9]+\ ([^#]*[^#\ ])(\ +#\ *([A-Za-z]+)(.*))?$ ]]; then
+			n=$((n + 1))
+			name=${BASH_REMATCH[2]}
+			if [ "${BASH_REMATCH[4]^^}" = SKIP ]; then
+				skip "kunit/$suite/$name${BASH_REMATCH[5]:+ (${BASH_REMATCH[5]# })}"
+			elif [ -z "${BASH_REMATCH[1]}" ]; then
+				pass "kunit/$suite/$name"
+			else
+				fail "kunit/$suite/$name"
+			fi
+		elif [[ $line =~ ^(not\ )?ok\ [0-9]+\ [^#]*#\ *[Ss][Kk][Ii][Pp](.*)$ ]] && [ $n = 0 ]; then
+			n=1
+			skip "kunit/$suite (${BASH_REMATCH[2]# })"
+		fi
+	done <"$results"
+	if [ $n = 0 ]; then
+		fail "kunit/$suite (no test case result)"
+	fi
+	if grep -q '^    not ok ' "$results"; then
+		echo "    --- kunit/$suite: log"
+		sed 's/^/    | /' "$results" | head -n 80
+	fi
+}
+
+list_entries() {	# non-comment, non-empty lines of a list file
+	sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$1"
+}
+
+main() {
+	echo "== gsvm tests on $(uname -r), $(nproc) CPUs, num_gpus=$num_gpus"
+	if modprobe drm_gpusvm_helper 2>"$logdir/load-drm_gpusvm_helper.log"; then
+		pass "load-drm_gpusvm_helper"
+	else
+		fail "load-drm_gpusvm_helper"
+		show "$logdir/load-drm_gpusvm_helper.log"
+	fi
+	load_driver gsvm
+	load_driver simgpu "num_gpus=$num_gpus"
+
+	# IGT-style tests
+	if [ -f "$igt/TESTS" ]; then
+		echo "== igt-tests"
+		while read -r t; do
+			if [ ! -x "$bindir/$t" ]; then
+				fail "igt/$t (not built: $bindir/$t)"
+				continue
+			fi
+			run_igt "$logdir/igt-$t.log" "igt/$t" "$bindir/$t"
+		done < <(list_entries "$igt/TESTS")
+	else
+		echo "== igt-tests: no igt-tests/TESTS, nothing to run"
+	fi
+
+	# Self-checks: each injected bug must be caught
+	if [ -f "$igt/selfcheck.list" ]; then
+		echo "== self-checks (bugs injected through simgpu debugfs knobs)"
+		while read -r knob bin glob rest; do
+			if [ -z "$glob" ] || [ -n "$rest" ]; then
+				fail "selfcheck-$knob (bad line in selfcheck.list: $knob $bin $glob $rest)"
+				continue
+			fi
+			if [ ! -x "$bindir/$bin" ]; then
+				fail "selfcheck-$knob (not built: $bindir/$bin)"
+				continue
+			fi
+			knobs=(/sys/kernel/debug/simgpu/gpu*/"$knob")
+			if [ ! -e "${knobs[0]}" ]; then
+				fail "selfcheck-$knob (no /sys/kernel/debug/simgpu/gpu*/$knob)"
+				continue
+			fi
+			for k in "${knobs[@]}"; do echo 1 >"$k"; done
+			SELFCHECK=$knob run_igt "$logdir/selfcheck-$knob-$bin.log" "igt/$bin" \
+				"$bindir/$bin" --run-subtest "$glob"
+			for k in "${knobs[@]}"; do echo 0 >"$k" 2>/dev/null; done
+			# Fresh driver state for what follows.
+			if gsvm_mod_loaded simgpu; then
+				gsvm_mark "reload simgpu after selfcheck-$knob"
+				if ! gsvm_unload simgpu 2>>"$logdir/unload.log"; then
+					fail "module-unload (simgpu after selfcheck-$knob)"
+					continue
+				fi
+				gsvm_load "$GSVM_REPO/drivers/simgpu/simgpu.ko" "num_gpus=$num_gpus" ||
+					fail "load-simgpu (reload after selfcheck-$knob)"
+			fi
+		done < <(list_entries "$igt/selfcheck.list")
+	fi
+
+	# KUnit
+	mapfile -t kunit_mods < <(find "$GSVM_REPO/drivers" \( -name '*_test.ko' -o -name '*kunit*.ko' \) | sort)
+	if [ ${#kunit_mods[@]} -gt 0 ]; then
+		echo "== KUnit"
+		kunitfs=/sys/kernel/debug/kunit
+		for ko in "${kunit_mods[@]}"; do
+			mod=$(basename "$ko" .ko)
+			before=$(ls "$kunitfs" 2>/dev/null)
+			gsvm_mark "start kunit $mod"
+			if ! gsvm_load "$ko" 2>"$logdir/kunit-$mod.log"; then
+				fail "kunit/$mod (does not load)"
+				show "$logdir/kunit-$mod.log"
+				continue
+			fi
+			gsvm_mark "end kunit $mod"
+			suites=$(comm -13 <(echo "$before") <(ls "$kunitfs" 2>/dev/null))
+			[ -n "$suites" ] || fail "kunit/$mod (no test suite appeared in $kunitfs)"
+			for suite in $suites; do
+				results=$kunitfs/$suite/results
+				cp "$results" "$logdir/kunit-$suite.ktap" 2>/dev/null
+				parse_ktap "$suite" "$results"
+			done
+			gsvm_mark "unload kunit $mod"
+			if ! gsvm_unload "$mod" 2>>"$logdir/unload.log"; then
+				fail "module-unload ($mod would not unload)"
+			fi
+		done
+	fi
+
+	unload_all
+
+	echo "$passed passed, $failed failed, $skipped skipped"
+	[ $failed = 0 ]
+}
+
+# Host-side check of the result parsers on fake test binaries and KTAP.
+selftest() {
+	local dir out want got
+	dir=$(mktemp -d)
+	logdir=$dir
+	fake() {	# fake NAME EXIT-STATUS OUTPUT
+		printf '#!/bin/sh\ncat <<"X"\n%s\nX\nexit %s\n' "$3" "$2" >"$dir/$1"
+		chmod +x "$dir/$1"
+	}
+	fake ok 0 'Subtest a: SUCCESS (0.1s)
+Subtest b: SKIP (0.0s)'
+	fake failing 98 'Starting subtest: a
+Subtest a: FAIL (0.1s)
+Subtest b: SUCCESS (0.1s)'
+	fake crash 139 'Starting subtest: a
+Subtest a: SUCCESS (0.1s)
+Starting subtest: b'
+	fake unexplained 98 'Subtest a: SUCCESS (0.1s)'
+	fake plain 0 'no subtests here'
+	fake allskip 77 'Subtest a: SKIP (0.1s)
+Subtest b: SKIP (0.1s)'
+	fake caught 98 'Subtest x-single: FAIL (0.1s)
+Subtest x-all: SUCCESS (0.1s)'
+	printf '%s\n' 'KTAP version 1' '1..1' '    KTAP version 1' '    # Subtest: s' \
+		'    1..3' '    ok 1 good_case' '    not ok 2 bad_case' \
+		'    ok 3 skipped_case # SKIP needs two GPUs' '        ok 1 param-a' \
+		'ok 1 s' >"$dir/ktap"
+	printf '%s\n' 'KTAP version 1' '1..1' 'ok 1 whole # SKIP not here' >"$dir/ktap-skip"
+	out=$(
+		passed=0 failed=0 skipped=0
+		declare -A loaded_ok=([simgpu]=1)
+		for b in ok failing crash unexplained plain allskip; do
+			run_igt "$dir/$b.log" "igt/$b" "$dir/$b"
+		done
+		SELFCHECK=knob run_igt "$dir/caught.log" igt/caught "$dir/caught"
+		parse_ktap s "$dir/ktap"
+		parse_ktap whole "$dir/ktap-skip"
+		echo "$passed passed, $failed failed, $skipped skipped"
+	)
+	rm -rf "$dir"
+	got=$(grep -E '^(PASS|FAIL|SKIP) ' <<<"$out" | sed 's/ (.*//' | tr '\n' ' ')
+	want="PASS igt/ok/a SKIP igt/ok/b FAIL igt/failing/a PASS igt/failing/b \
+PASS igt/crash/a FAIL igt/crash/b PASS igt/unexplained/a \
+FAIL igt/unexplained PASS igt/plain SKIP igt/allskip/a SKIP igt/allskip/b \
+FAIL igt/allskip PASS selfcheck-knob-x-single FAIL selfcheck-knob-x-all \
+PASS kunit/s/good_case FAIL kunit/s/bad_case SKIP kunit/s/skipped_case \
+SKIP kunit/whole "
+	if [ "$got" = "$want" ]; then
+		echo "PASS run-tests-selftest"
+		echo "1 passed, 0 failed, 0 skipped"
+	else
+		echo "FAIL run-tests-selftest"
+		echo "  got:  $got"
+		echo "  want: $want"
+		echo "0 passed, 1 failed, 0 skipped"
+		return 1
+	fi
+}
+
+case "${1:-}" in
+--selftest)
+	selftest
+	;;
+"")
+	# Loads modules: only in the test VM (guest-init.sh sets gsvm_res).
+	if ! grep -q 'gsvm_res=' /proc/cmdline && [ -z "${GSVM_ALLOW_HOST:-}" ]; then
+		echo "run-tests.sh loads kernel modules and belongs in the test VM:" >&2
+		echo "  tools/vm-run.sh --summary -- tools/run-tests.sh" >&2
+		echo "(GSVM_ALLOW_HOST=1 runs it here anyway)" >&2
+		exit 2
+	fi
+	main
+	;;
+*)
+	echo "usage: $0 [--selftest]" >&2
+	exit 2
+	;;
+esac
