@@ -1,0 +1,966 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Copyright © 2026 The gsvm authors
+ *
+ * simgpu_invalid: every ioctl rejects malformed input with the error the
+ * uAPI documents, and the engine fails malformed batches with -EINVAL on
+ * their fence. Each subtest changes one field of an otherwise valid
+ * request, checks the error on every GPU, and then checks that the valid
+ * request is accepted, so that a rejection for the wrong reason shows.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <xf86drm.h>
+
+#include "igt_core.h"
+#include "simgpu.h"
+
+#define BUF_PAGES	8
+
+static struct sg_ctx ctx;
+static uint32_t *buf;		/* BUF_PAGES pages of process memory */
+static uint64_t va;		/* 16 free pages of GPU VA */
+static uint64_t pg;		/* GPU page size */
+static uint64_t zero_ext[8];	/* a readable, zeroed "extension" */
+
+/* Once per subtest (some subtests run several checks). */
+static void setup(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
+	sg_ctx_init(&ctx, SG_ALL);
+	pg = ctx.page_size;
+	buf = sg_mmap(BUF_PAGES * pg, pg, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(buf, 0, BUF_PAGES * pg);
+	va = sg_va_alloc(&ctx, 16 * pg);
+}
+
+static int fd_of(int i)
+{
+	return ctx.gpu[i].fd;
+}
+
+static uint32_t vm_of(int i)
+{
+	return ctx.gpu[i].vm;
+}
+
+/* ---- query --------------------------------------------------------------- */
+
+static void check_query(int err_expected, void (*mutate)(struct drm_simgpu_query *))
+{
+	int i;
+
+	setup();
+	for_each_gpu(&ctx, i) {
+		struct drm_simgpu_query q = { 0 };
+
+		mutate(&q);
+		igt_assert_err(__sg_query(fd_of(i), &q), err_expected);
+		memset(&q, 0, sizeof(q));
+		igt_assert_err(__sg_query(fd_of(i), &q), 0);
+	}
+}
+
+static void q_ext(struct drm_simgpu_query *q) { q->extensions = (uintptr_t)zero_ext; }
+static void q_flags(struct drm_simgpu_query *q) { q->flags = 1; }
+static void q_flags_top(struct drm_simgpu_query *q) { q->flags = 0x80000000u; }
+static void q_res0(struct drm_simgpu_query *q) { q->reserved[0] = 1; }
+static void q_res1(struct drm_simgpu_query *q) { q->reserved[1] = 1ull << 63; }
+
+static void query_nonzero_extensions(int a) { (void)a; check_query(-EINVAL, q_ext); }
+static void query_unknown_flags(int a)
+{
+	(void)a;
+	check_query(-EINVAL, q_flags);
+	check_query(-EINVAL, q_flags_top);
+}
+static void query_nonzero_reserved(int a)
+{
+	(void)a;
+	check_query(-EINVAL, q_res0);
+	check_query(-EINVAL, q_res1);
+}
+
+/* ---- vm create / destroy ------------------------------------------------ */
+
+static void check_vm_create(void (*mutate)(struct drm_simgpu_vm_create *))
+{
+	int i;
+
+	setup();
+	for_each_gpu(&ctx, i) {
+		struct drm_simgpu_vm_create c = { 0 };
+
+		mutate(&c);
+		igt_assert_err(__sg_vm_create(fd_of(i), &c), -EINVAL);
+		sg_vm_destroy(fd_of(i), sg_vm_create(fd_of(i)));
+	}
+}
+
+static void c_ext(struct drm_simgpu_vm_create *c) { c->extensions = (uintptr_t)zero_ext; }
+static void c_flags(struct drm_simgpu_vm_create *c) { c->flags = 1; }
+static void c_res0(struct drm_simgpu_vm_create *c) { c->reserved[0] = 1; }
+static void c_res1(struct drm_simgpu_vm_create *c) { c->reserved[1] = 1; }
+
+static void vm_create_nonzero_extensions(int a) { (void)a; check_vm_create(c_ext); }
+static void vm_create_unknown_flags(int a) { (void)a; check_vm_create(c_flags); }
+static void vm_create_nonzero_reserved(int a)
+{
+	(void)a;
+	check_vm_create(c_res0);
+	check_vm_create(c_res1);
+}
+
+static void check_vm_destroy(int err_expected,
+			     void (*mutate)(struct drm_simgpu_vm_destroy *))
+{
+	int i;
+
+	setup();
+	for_each_gpu(&ctx, i) {
+		uint32_t vm = sg_vm_create(fd_of(i));
+		struct drm_simgpu_vm_destroy d = { .vm_id = vm };
+
+		mutate(&d);
+		igt_assert_err(__sg_vm_destroy(fd_of(i), &d), err_expected);
+		/* The rejected request left the VM alone. */
+		sg_vm_destroy(fd_of(i), vm);
+	}
+}
+
+static void d_ext(struct drm_simgpu_vm_destroy *d) { d->extensions = (uintptr_t)zero_ext; }
+static void d_pad(struct drm_simgpu_vm_destroy *d) { d->pad = 1; }
+static void d_res0(struct drm_simgpu_vm_destroy *d) { d->reserved[0] = 1; }
+static void d_res1(struct drm_simgpu_vm_destroy *d) { d->reserved[1] = 1; }
+
+static void vm_destroy_nonzero_extensions(int a) { (void)a; check_vm_destroy(-EINVAL, d_ext); }
+static void vm_destroy_nonzero_pad(int a) { (void)a; check_vm_destroy(-EINVAL, d_pad); }
+static void vm_destroy_nonzero_reserved(int a)
+{
+	(void)a;
+	check_vm_destroy(-EINVAL, d_res0);
+	check_vm_destroy(-EINVAL, d_res1);
+}
+
+static void vm_destroy_unknown_vm(int a)
+{
+	int i;
+
+	(void)a;
+	setup();
+	for_each_gpu(&ctx, i) {
+		struct drm_simgpu_vm_destroy d = { .vm_id = 0 };
+
+		igt_assert_err(__sg_vm_destroy(fd_of(i), &d), -ENOENT);
+		d.vm_id = 0xfffffff0u;
+		igt_assert_err(__sg_vm_destroy(fd_of(i), &d), -ENOENT);
+		d.vm_id = vm_of(i) + 1000;
+		igt_assert_err(__sg_vm_destroy(fd_of(i), &d), -ENOENT);
+	}
+}
+
+static void vm_destroy_twice(int a)
+{
+	int i;
+
+	(void)a;
+	setup();
+	for_each_gpu(&ctx, i) {
+		struct drm_simgpu_vm_destroy d = { .vm_id = sg_vm_create(fd_of(i)) };
+
+		igt_assert_err(__sg_vm_destroy(fd_of(i), &d), 0);
+		igt_assert_err(__sg_vm_destroy(fd_of(i), &d), -ENOENT);
+	}
+}
+
+/* A VM belongs to the file that created it. */
+static void vm_destroy_vm_of_other_file(int a)
+{
+	int i;
+
+	(void)a;
+	setup();
+	for_each_gpu(&ctx, i) {
+		struct drm_simgpu_vm_destroy d = { .vm_id = vm_of(i) };
+		int fd2 = open(ctx.gpu[i].path, O_RDWR | O_CLOEXEC);
+
+		/* fd2 has no VM at all (ids may be per file). */
+		igt_assert(fd2 >= 0);
+		igt_assert_err(__sg_vm_destroy(fd2, &d), -ENOENT);
+		close(fd2);
+		/* Still alive on its own file. */
+		igt_assert_err(sg_gpu_write32(&ctx, i, ctx.scratch_gpu, 1), 0);
+	}
+}
+
+/* ---- bind ---------------------------------------------------------------- */
+
+static struct drm_simgpu_vm_bind valid_bind(int i)
+{
+	return (struct drm_simgpu_vm_bind) {
+		.vm_id = vm_of(i),
+		.addr = va + 2 * pg,
+		.range = 2 * pg,
+		.userptr = (uintptr_t)buf,
+	};
+}
+
+/* The unmodified request binds (and unbinds) fine. */
+static void bind_control(int i)
+{
+	struct drm_simgpu_vm_bind b = valid_bind(i);
+
+	igt_assert_err(__sg_vm_bind(fd_of(i), &b), 0);
+	sg_unbind(fd_of(i), b.vm_id, b.addr, b.range);
+}
+
+typedef void (*bind_mutator)(struct drm_simgpu_vm_bind *);
+
+static void check_bind(int err_expected, bind_mutator mutate)
+{
+	int i;
+
+	for_each_gpu(&ctx, i) {
+		struct drm_simgpu_vm_bind b = valid_bind(i);
+
+		mutate(&b);
+		igt_assert_err(__sg_vm_bind(fd_of(i), &b), err_expected);
+		bind_control(i);
+	}
+}
+
+static void b_ext(struct drm_simgpu_vm_bind *b) { b->extensions = (uintptr_t)zero_ext; }
+static void b_flags1(struct drm_simgpu_vm_bind *b) { b->flags = 1u << 1; }
+static void b_flags31(struct drm_simgpu_vm_bind *b) { b->flags = DRM_SIMGPU_BIND_READONLY | (1u << 31); }
+static void b_res0(struct drm_simgpu_vm_bind *b) { b->reserved[0] = 1; }
+static void b_res1(struct drm_simgpu_vm_bind *b) { b->reserved[1] = 1; }
+static void b_addr(struct drm_simgpu_vm_bind *b) { b->addr += 4; }
+static void b_addr_half(struct drm_simgpu_vm_bind *b) { b->addr += pg / 2; }
+static void b_range(struct drm_simgpu_vm_bind *b) { b->range -= 4; }
+static void b_range_big(struct drm_simgpu_vm_bind *b) { b->range = pg + 4; }
+static void b_userptr(struct drm_simgpu_vm_bind *b) { b->userptr += 4; }
+static void b_userptr_half(struct drm_simgpu_vm_bind *b) { b->userptr += pg / 2; b->range = pg; }
+static void b_zero(struct drm_simgpu_vm_bind *b) { b->range = 0; }
+static void b_addr_wrap(struct drm_simgpu_vm_bind *b) { b->addr = -pg; }
+static void b_addr_wrap_huge(struct drm_simgpu_vm_bind *b) { b->range = -pg; }
+static void b_userptr_wrap(struct drm_simgpu_vm_bind *b) { b->userptr = -pg; }
+static void b_beyond(struct drm_simgpu_vm_bind *b) { b->addr = ctx.va_limit; b->range = pg; }
+static void b_crossing(struct drm_simgpu_vm_bind *b) { b->addr = ctx.va_limit - pg; }
+static void b_vm0(struct drm_simgpu_vm_bind *b) { b->vm_id = 0; }
+static void b_vm_bad(struct drm_simgpu_vm_bind *b) { b->vm_id += 1000; }
+
+static void bind_nonzero_extensions(int a) { (void)a; setup(); check_bind(-EINVAL, b_ext); }
+static void bind_unknown_flags(int a)
+{
+	(void)a;
+	setup();
+	check_bind(-EINVAL, b_flags1);
+	check_bind(-EINVAL, b_flags31);
+}
+static void bind_nonzero_reserved(int a)
+{
+	(void)a;
+	setup();
+	check_bind(-EINVAL, b_res0);
+	check_bind(-EINVAL, b_res1);
+}
+static void bind_unaligned_addr(int a)
+{
+	(void)a;
+	setup();
+	check_bind(-EINVAL, b_addr);
+	check_bind(-EINVAL, b_addr_half);
+}
+static void bind_unaligned_range(int a)
+{
+	(void)a;
+	setup();
+	check_bind(-EINVAL, b_range);
+	check_bind(-EINVAL, b_range_big);
+}
+static void bind_unaligned_userptr(int a)
+{
+	(void)a;
+	setup();
+	check_bind(-EINVAL, b_userptr);
+	check_bind(-EINVAL, b_userptr_half);
+}
+static void bind_zero_range(int a) { (void)a; setup(); check_bind(-EINVAL, b_zero); }
+static void bind_addr_wraps(int a)
+{
+	(void)a;
+	setup();
+	check_bind(-EINVAL, b_addr_wrap);
+	check_bind(-EINVAL, b_addr_wrap_huge);
+}
+static void bind_userptr_wraps(int a) { (void)a; setup(); check_bind(-EINVAL, b_userptr_wrap); }
+
+static void bind_beyond_va_bits(int a)
+{
+	(void)a;
+	setup();
+	igt_require_f(ctx.va_bits < 64, "the GPU VA space is the whole 64 bits\n");
+	check_bind(-EINVAL, b_beyond);
+	check_bind(-EINVAL, b_crossing);
+}
+
+/* Control for the above: the last page of the GPU VA space is usable. */
+static void bind_last_va_page(int a)
+{
+	int i;
+
+	(void)a;
+	setup();
+	igt_require_f(ctx.va_bits < 64, "the GPU VA space is the whole 64 bits\n");
+	for_each_gpu(&ctx, i) {
+		uint64_t last = ctx.va_limit - pg;
+
+		buf[SG_SLOT_DW(i)] = 0;
+		sg_bind(fd_of(i), vm_of(i), last, pg, buf, 0);
+		igt_assert_err(sg_gpu_write32(&ctx, i, last + SG_SLOT(i), 0x1a57), 0);
+		igt_assert_eq_u32(buf[SG_SLOT_DW(i)], 0x1a57);
+		sg_unbind(fd_of(i), vm_of(i), last, pg);
+	}
+}
+
+static void bind_unknown_vm(int a)
+{
+	(void)a;
+	setup();
+	check_bind(-ENOENT, b_vm0);
+	check_bind(-ENOENT, b_vm_bad);
+}
+
+static void bind_vm_of_other_file(int a)
+{
+	int i;
+
+	(void)a;
+	setup();
+	for_each_gpu(&ctx, i) {
+		int fd2 = open(ctx.gpu[i].path, O_RDWR | O_CLOEXEC);
+		struct drm_simgpu_vm_bind b = valid_bind(i);
+
+		igt_assert(fd2 >= 0);
+		igt_assert_err(__sg_vm_bind(fd2, &b), -ENOENT);
+		close(fd2);
+		bind_control(i);
+	}
+}
+
+static void bind_unmapped_userptr(int a)
+{
+	int i;
+
+	(void)a;
+	setup();
+	for_each_gpu(&ctx, i) {
+		struct drm_simgpu_vm_bind b = valid_bind(i);
+		void *hole = sg_mmap(2 * pg, pg, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		igt_assert(!munmap(hole, 2 * pg));
+		b.userptr = (uintptr_t)hole;
+		igt_assert_err(__sg_vm_bind(fd_of(i), &b), -EFAULT);
+		bind_control(i);
+	}
+}
+
+static void bind_partly_unmapped_userptr(int a)
+{
+	int i;
+
+	(void)a;
+	setup();
+	for_each_gpu(&ctx, i) {
+		struct drm_simgpu_vm_bind b = valid_bind(i);
+		char *p = sg_mmap(2 * pg, pg, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		p[0] = 1;
+		igt_assert(!munmap(p + pg, pg));
+		b.userptr = (uintptr_t)p;
+		igt_assert_err(__sg_vm_bind(fd_of(i), &b), -EFAULT);
+		/* Nothing of the failed bind is left: the range is free. */
+		bind_control(i);
+		munmap(p, pg);
+	}
+}
+
+static void bind_prot_none_userptr(int a)
+{
+	int i;
+
+	(void)a;
+	setup();
+	for_each_gpu(&ctx, i) {
+		struct drm_simgpu_vm_bind b = valid_bind(i);
+		void *p = sg_mmap(2 * pg, pg, PROT_NONE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		b.userptr = (uintptr_t)p;
+		igt_assert_err(__sg_vm_bind(fd_of(i), &b), -EFAULT);
+		bind_control(i);
+		munmap(p, 2 * pg);
+	}
+}
+
+/* The binding under test: GPU pages [2, 6) of va. */
+static void bind_first(int i)
+{
+	sg_bind(fd_of(i), vm_of(i), va + 2 * pg, 4 * pg, buf, 0);
+}
+
+static void expect_overlap(int i, uint64_t first_page, uint64_t pages)
+{
+	igt_assert_err(__sg_bind(fd_of(i), vm_of(i), va + first_page * pg,
+				 pages * pg, buf + 0, 0), -EEXIST);
+}
+
+static void bind_same_twice(int a)
+{
+	int i;
+
+	(void)a;
+	setup();
+	for_each_gpu(&ctx, i) {
+		bind_first(i);
+		expect_overlap(i, 2, 4);
+		/* Same GPU range, other memory, read-only: still taken. */
+		igt_assert_err(__sg_bind(fd_of(i), vm_of(i), va + 2 * pg, 4 * pg,
+					 (char *)buf + 4 * pg,
+					 DRM_SIMGPU_BIND_READONLY), -EEXIST);
+		sg_unbind(fd_of(i), vm_of(i), va + 2 * pg, 4 * pg);
+	}
+}
+
+static void bind_overlap_start(int a)
+{
+	int i;
+
+	(void)a;
+	setup();
+	for_each_gpu(&ctx, i) {
+		bind_first(i);
+		expect_overlap(i, 1, 2);
+		sg_unbind(fd_of(i), vm_of(i), va + 2 * pg, 4 * pg);
+	}
+}
+
+static void bind_overlap_end(int a)
+{
+	int i;
+
+	(void)a;
+	setup();
+	for_each_gpu(&ctx, i) {
+		bind_first(i);
+		expect_overlap(i, 5, 2);
+		sg_unbind(fd_of(i), vm_of(i), va + 2 * pg, 4 * pg);
+	}
+}
+
+static void bind_overlap_inside(int a)
+{
+	int i;
+
+	(void)a;
+	setup();
+	for_each_gpu(&ctx, i) {
+		bind_first(i);
+		expect_overlap(i, 3, 1);
+		expect_overlap(i, 2, 1);
+		expect_overlap(i, 5, 1);
+		sg_unbind(fd_of(i), vm_of(i), va + 2 * pg, 4 * pg);
+	}
+}
+
+static void bind_overlap_around(int a)
+{
+	int i;
+
+	(void)a;
+	setup();
+	for_each_gpu(&ctx, i) {
+		bind_first(i);
+		expect_overlap(i, 1, 6);
+		expect_overlap(i, 0, 8);
+		sg_unbind(fd_of(i), vm_of(i), va + 2 * pg, 4 * pg);
+	}
+}
+
+/* Control for the overlap checks: touching ranges do not overlap. */
+static void bind_adjacent(int a)
+{
+	int i;
+
+	(void)a;
+	setup();
+	for_each_gpu(&ctx, i) {
+		bind_first(i);
+		sg_bind(fd_of(i), vm_of(i), va + pg, pg, buf, 0);
+		sg_bind(fd_of(i), vm_of(i), va + 6 * pg, pg, buf, 0);
+		sg_unbind(fd_of(i), vm_of(i), va + pg, pg);
+		sg_unbind(fd_of(i), vm_of(i), va + 6 * pg, pg);
+		sg_unbind(fd_of(i), vm_of(i), va + 2 * pg, 4 * pg);
+	}
+}
+
+/* ---- unbind -------------------------------------------------------------- */
+
+static void check_unbind(int err_expected,
+			 void (*mutate)(struct drm_simgpu_vm_unbind *))
+{
+	int i;
+
+	setup();
+	for_each_gpu(&ctx, i) {
+		struct drm_simgpu_vm_unbind u = {
+			.vm_id = vm_of(i),
+			.addr = va + 2 * pg,
+			.range = 4 * pg,
+		};
+
+		bind_first(i);
+		mutate(&u);
+		igt_assert_err(__sg_vm_unbind(fd_of(i), &u), err_expected);
+		/* The binding survived the rejected request. */
+		sg_unbind(fd_of(i), vm_of(i), va + 2 * pg, 4 * pg);
+	}
+}
+
+static void u_ext(struct drm_simgpu_vm_unbind *u) { u->extensions = (uintptr_t)zero_ext; }
+static void u_pad(struct drm_simgpu_vm_unbind *u) { u->pad = 1; }
+static void u_res0(struct drm_simgpu_vm_unbind *u) { u->reserved[0] = 1; }
+static void u_res1(struct drm_simgpu_vm_unbind *u) { u->reserved[1] = 1; }
+static void u_addr_low(struct drm_simgpu_vm_unbind *u) { u->addr -= pg; }
+static void u_addr_high(struct drm_simgpu_vm_unbind *u) { u->addr += pg; }
+static void u_range_short(struct drm_simgpu_vm_unbind *u) { u->range -= pg; }
+static void u_range_long(struct drm_simgpu_vm_unbind *u) { u->range += pg; }
+static void u_inner(struct drm_simgpu_vm_unbind *u) { u->addr += pg; u->range = pg; }
+static void u_elsewhere(struct drm_simgpu_vm_unbind *u) { u->addr = va + 10 * pg; u->range = pg; }
+static void u_vm0(struct drm_simgpu_vm_unbind *u) { u->vm_id = 0; }
+static void u_vm_bad(struct drm_simgpu_vm_unbind *u) { u->vm_id += 1000; }
+
+static void unbind_nonzero_extensions(int a) { (void)a; check_unbind(-EINVAL, u_ext); }
+static void unbind_nonzero_pad(int a) { (void)a; check_unbind(-EINVAL, u_pad); }
+static void unbind_nonzero_reserved(int a)
+{
+	(void)a;
+	check_unbind(-EINVAL, u_res0);
+	check_unbind(-EINVAL, u_res1);
+}
+static void unbind_wrong_addr(int a)
+{
+	(void)a;
+	check_unbind(-ENOENT, u_addr_low);
+	check_unbind(-ENOENT, u_addr_high);
+}
+static void unbind_wrong_range(int a)
+{
+	(void)a;
+	check_unbind(-ENOENT, u_range_short);
+	check_unbind(-ENOENT, u_range_long);
+}
+static void unbind_partial(int a) { (void)a; check_unbind(-ENOENT, u_inner); }
+static void unbind_never_bound(int a) { (void)a; check_unbind(-ENOENT, u_elsewhere); }
+static void unbind_unknown_vm(int a)
+{
+	(void)a;
+	check_unbind(-ENOENT, u_vm0);
+	check_unbind(-ENOENT, u_vm_bad);
+}
+
+static void unbind_twice(int a)
+{
+	int i;
+
+	(void)a;
+	setup();
+	for_each_gpu(&ctx, i) {
+		bind_first(i);
+		igt_assert_err(__sg_unbind(fd_of(i), vm_of(i), va + 2 * pg, 4 * pg), 0);
+		igt_assert_err(__sg_unbind(fd_of(i), vm_of(i), va + 2 * pg, 4 * pg), -ENOENT);
+	}
+}
+
+/* ---- exec ---------------------------------------------------------------- */
+
+static uint64_t good_batch(int i)
+{
+	struct sg_batch b;
+
+	sg_batch_start(&ctx, &b);
+	sg_emit_store(&b, ctx.scratch_gpu + SG_SLOT(i), 0x600d);
+	return sg_batch_end(&b);
+}
+
+static void exec_control(int i)
+{
+	sg_write32(ctx.scratch + SG_SLOT_DW(i), 0);
+	igt_assert_err(sg_run(&ctx, i, good_batch(i)), 0);
+	igt_assert_eq_u32(ctx.scratch[SG_SLOT_DW(i)], 0x600d);
+}
+
+static void check_exec(int err_expected, void (*mutate)(struct drm_simgpu_exec *))
+{
+	int i;
+
+	setup();
+	for_each_gpu(&ctx, i) {
+		struct drm_simgpu_exec e = {
+			.vm_id = vm_of(i),
+			.batch_addr = good_batch(i),
+		};
+
+		sg_write32(ctx.scratch + SG_SLOT_DW(i), 0);
+		mutate(&e);
+		igt_assert_err(__sg_exec(fd_of(i), &e), err_expected);
+		/* A rejected exec runs nothing. */
+		usleep(20000);
+		igt_assert_eq_u32(ctx.scratch[SG_SLOT_DW(i)], 0);
+		exec_control(i);
+	}
+}
+
+static void e_ext(struct drm_simgpu_exec *e) { e->extensions = (uintptr_t)zero_ext; }
+static void e_flags(struct drm_simgpu_exec *e) { e->flags = 1; }
+static void e_flags31(struct drm_simgpu_exec *e) { e->flags = 1u << 31; }
+static void e_res0(struct drm_simgpu_exec *e) { e->reserved[0] = 1; }
+static void e_res1(struct drm_simgpu_exec *e) { e->reserved[1] = 1; }
+static void e_vm0(struct drm_simgpu_exec *e) { e->vm_id = 0; }
+static void e_vm_bad(struct drm_simgpu_exec *e) { e->vm_id += 1000; }
+static void e_unaligned(struct drm_simgpu_exec *e) { e->batch_addr += 2; }
+static void e_unaligned1(struct drm_simgpu_exec *e) { e->batch_addr += 1; }
+static void e_in_bad(struct drm_simgpu_exec *e) { e->in_syncobj = 0x7fffffff; }
+static void e_out_bad(struct drm_simgpu_exec *e) { e->out_syncobj = 0x7fffffff; }
+
+static void exec_nonzero_extensions(int a) { (void)a; check_exec(-EINVAL, e_ext); }
+static void exec_unknown_flags(int a)
+{
+	(void)a;
+	check_exec(-EINVAL, e_flags);
+	check_exec(-EINVAL, e_flags31);
+}
+static void exec_nonzero_reserved(int a)
+{
+	(void)a;
+	check_exec(-EINVAL, e_res0);
+	check_exec(-EINVAL, e_res1);
+}
+static void exec_unknown_vm(int a)
+{
+	(void)a;
+	check_exec(-ENOENT, e_vm0);
+	check_exec(-ENOENT, e_vm_bad);
+}
+static void exec_unaligned_batch(int a)
+{
+	(void)a;
+	check_exec(-EINVAL, e_unaligned);
+	check_exec(-EINVAL, e_unaligned1);
+}
+static void exec_bad_in_syncobj(int a) { (void)a; check_exec(-ENOENT, e_in_bad); }
+static void exec_bad_out_syncobj(int a) { (void)a; check_exec(-ENOENT, e_out_bad); }
+
+static void exec_in_syncobj_without_fence(int a)
+{
+	int i;
+
+	(void)a;
+	setup();
+	for_each_gpu(&ctx, i) {
+		struct drm_simgpu_exec e = {
+			.vm_id = vm_of(i),
+			.batch_addr = good_batch(i),
+		};
+
+		igt_assert_err(drmSyncobjCreate(fd_of(i), 0, &e.in_syncobj), 0);
+		igt_assert_err(__sg_exec(fd_of(i), &e), -ENOENT);
+		drmSyncobjDestroy(fd_of(i), e.in_syncobj);
+		exec_control(i);
+	}
+}
+
+static void exec_vm_of_other_file(int a)
+{
+	int i;
+
+	(void)a;
+	setup();
+	for_each_gpu(&ctx, i) {
+		struct drm_simgpu_exec e = {
+			.vm_id = vm_of(i),
+			.batch_addr = good_batch(i),
+		};
+		int fd2 = open(ctx.gpu[i].path, O_RDWR | O_CLOEXEC);
+
+		igt_assert(fd2 >= 0);
+		igt_assert_err(__sg_exec(fd2, &e), -ENOENT);
+		close(fd2);
+		exec_control(i);
+	}
+}
+
+/* A batch address nothing is bound at: the fetch faults. */
+static void exec_unbound_batch(int a)
+{
+	int i;
+
+	(void)a;
+	setup();
+	for_each_gpu(&ctx, i) {
+		igt_assert_err(sg_run(&ctx, i, va), -EFAULT);
+		exec_control(i);
+	}
+}
+
+/* ---- another process using this process's VM ---------------------------- */
+
+static void check_other_process(int what)
+{
+	uint64_t batches[SG_MAX_GPUS];
+	pid_t pid;
+	int i;
+
+	setup();
+	for_each_gpu(&ctx, i) {
+		bind_first(i);
+		/* Built here: the helper only submits. */
+		batches[i] = good_batch(i);
+	}
+	pid = igt_fork_helper();
+	if (pid == 0) {
+		for_each_gpu(&ctx, i) {
+			struct sg_job job;
+
+			switch (what) {
+			case 0:
+				igt_assert_err(__sg_bind(fd_of(i), vm_of(i), va + 8 * pg,
+							 pg, buf, 0), -EPERM);
+				break;
+			case 1:
+				igt_assert_err(__sg_unbind(fd_of(i), vm_of(i),
+							   va + 2 * pg, 4 * pg), -EPERM);
+				break;
+			case 2:
+				igt_assert_err(__sg_submit(fd_of(i), vm_of(i),
+							   batches[i], 0, &job), -EPERM);
+				break;
+			case 3: {
+				struct drm_simgpu_vm_destroy d = { .vm_id = vm_of(i) };
+
+				igt_assert_err(__sg_vm_destroy(fd_of(i), &d), -EPERM);
+				break;
+			}
+			}
+		}
+		igt_helper_exit(0);
+	}
+	igt_assert_helper_ok(pid);
+	/* Untouched for the owner. */
+	for_each_gpu(&ctx, i) {
+		sg_unbind(fd_of(i), vm_of(i), va + 2 * pg, 4 * pg);
+		exec_control(i);
+	}
+}
+
+static void bind_from_other_process(int a) { (void)a; check_other_process(0); }
+static void unbind_from_other_process(int a) { (void)a; check_other_process(1); }
+static void exec_from_other_process(int a) { (void)a; check_other_process(2); }
+static void vm_destroy_from_other_process(int a) { (void)a; check_other_process(3); }
+
+/* ---- malformed batches --------------------------------------------------- */
+
+enum bad_batch {
+	BAD_OPCODE,
+	BAD_OPCODE_HIGH,
+	UNALIGNED_STORE,
+	UNALIGNED_ATOMIC,
+	UNALIGNED_COPY_SRC,
+	UNALIGNED_COPY_DST,
+	COPY_SIZE_NOT_DWORDS,
+	COPY_TOO_LARGE,
+	DELAY_TOO_LONG,
+	STORE_LOOP_COUNT_TOO_LARGE,
+	STORE_LOOP_USECS_TOO_LARGE,
+};
+
+static void check_bad_batch(int kind)
+{
+	const uint64_t big = (1 << 20) + 65536;
+	struct sg_batch b;
+	uint64_t big_gpu;
+	int i;
+
+	setup();
+	sg_alloc_bound(&ctx, 2 * big, 0, &big_gpu);
+	for_each_gpu(&ctx, i) {
+		uint64_t dst = ctx.scratch_gpu + SG_SLOT(i);
+
+		sg_batch_start(&ctx, &b);
+		switch (kind) {
+		case BAD_OPCODE:
+			sg_emit_dw(&b, DRM_SIMGPU_CMD_STORE_LOOP + 1);
+			break;
+		case BAD_OPCODE_HIGH:
+			sg_emit_dw(&b, 0xffffffffu);
+			break;
+		case UNALIGNED_STORE:
+			sg_emit_store(&b, dst + 2, 1);
+			break;
+		case UNALIGNED_ATOMIC:
+			sg_emit_atomic_add(&b, dst + 1, 1);
+			break;
+		case UNALIGNED_COPY_SRC:
+			sg_emit_copy(&b, big_gpu + 2, big_gpu + big, 4);
+			break;
+		case UNALIGNED_COPY_DST:
+			sg_emit_copy(&b, big_gpu, big_gpu + big + 2, 4);
+			break;
+		case COPY_SIZE_NOT_DWORDS:
+			sg_emit_copy(&b, big_gpu, big_gpu + big, 6);
+			break;
+		case COPY_TOO_LARGE:
+			sg_emit_copy(&b, big_gpu, big_gpu + big, (1 << 20) + 4);
+			break;
+		case DELAY_TOO_LONG:
+			sg_emit_dw(&b, DRM_SIMGPU_CMD_DELAY);
+			sg_emit_dw(&b, 100001);
+			break;
+		case STORE_LOOP_COUNT_TOO_LARGE:
+			sg_emit_store_loop(&b, dst, 1000001, 1);
+			break;
+		case STORE_LOOP_USECS_TOO_LARGE:
+			sg_emit_store_loop(&b, dst, 1, 100001);
+			break;
+		}
+		igt_assert_err(sg_run(&ctx, i, sg_batch_end(&b)), -EINVAL);
+		/* The engine goes on with the next batch. */
+		exec_control(i);
+	}
+}
+
+static void batch_bad_opcode(int a)
+{
+	(void)a;
+	check_bad_batch(BAD_OPCODE);
+	check_bad_batch(BAD_OPCODE_HIGH);
+}
+static void batch_unaligned_store(int a) { (void)a; check_bad_batch(UNALIGNED_STORE); }
+static void batch_unaligned_atomic(int a) { (void)a; check_bad_batch(UNALIGNED_ATOMIC); }
+static void batch_unaligned_copy(int a)
+{
+	(void)a;
+	check_bad_batch(UNALIGNED_COPY_SRC);
+	check_bad_batch(UNALIGNED_COPY_DST);
+}
+static void batch_copy_size_not_dwords(int a) { (void)a; check_bad_batch(COPY_SIZE_NOT_DWORDS); }
+static void batch_copy_too_large(int a) { (void)a; check_bad_batch(COPY_TOO_LARGE); }
+static void batch_delay_too_long(int a) { (void)a; check_bad_batch(DELAY_TOO_LONG); }
+static void batch_store_loop_count_too_large(int a) { (void)a; check_bad_batch(STORE_LOOP_COUNT_TOO_LARGE); }
+static void batch_store_loop_usecs_too_large(int a) { (void)a; check_bad_batch(STORE_LOOP_USECS_TOO_LARGE); }
+
+/* ---- ioctl numbers ------------------------------------------------------- */
+
+static void ioctl_unknown_nr(int a)
+{
+	int i;
+
+	(void)a;
+	setup();
+	for_each_gpu(&ctx, i) {
+		struct drm_simgpu_query q = { 0 };
+		unsigned long nr = DRM_IOWR(DRM_COMMAND_BASE + DRM_SIMGPU_EXEC + 1,
+					    struct drm_simgpu_query);
+
+		igt_assert(drmIoctl(fd_of(i), nr, &q) == -1);
+		igt_assert_eq(errno, EINVAL);
+	}
+}
+
+#define T(name, fn) { name, fn, 0, 0 }
+
+static const struct igt_subtest tests[] = {
+	T("query-nonzero-extensions", query_nonzero_extensions),
+	T("query-unknown-flags", query_unknown_flags),
+	T("query-nonzero-reserved", query_nonzero_reserved),
+	T("vm-create-nonzero-extensions", vm_create_nonzero_extensions),
+	T("vm-create-unknown-flags", vm_create_unknown_flags),
+	T("vm-create-nonzero-reserved", vm_create_nonzero_reserved),
+	T("vm-destroy-nonzero-extensions", vm_destroy_nonzero_extensions),
+	T("vm-destroy-nonzero-pad", vm_destroy_nonzero_pad),
+	T("vm-destroy-nonzero-reserved", vm_destroy_nonzero_reserved),
+	T("vm-destroy-unknown-vm", vm_destroy_unknown_vm),
+	T("vm-destroy-twice", vm_destroy_twice),
+	T("vm-destroy-vm-of-other-file", vm_destroy_vm_of_other_file),
+	T("vm-destroy-from-other-process", vm_destroy_from_other_process),
+	T("bind-nonzero-extensions", bind_nonzero_extensions),
+	T("bind-unknown-flags", bind_unknown_flags),
+	T("bind-nonzero-reserved", bind_nonzero_reserved),
+	T("bind-unaligned-addr", bind_unaligned_addr),
+	T("bind-unaligned-range", bind_unaligned_range),
+	T("bind-unaligned-userptr", bind_unaligned_userptr),
+	T("bind-zero-range", bind_zero_range),
+	T("bind-addr-wraps", bind_addr_wraps),
+	T("bind-userptr-wraps", bind_userptr_wraps),
+	T("bind-beyond-va-bits", bind_beyond_va_bits),
+	T("bind-last-va-page", bind_last_va_page),
+	T("bind-unknown-vm", bind_unknown_vm),
+	T("bind-vm-of-other-file", bind_vm_of_other_file),
+	T("bind-unmapped-userptr", bind_unmapped_userptr),
+	T("bind-partly-unmapped-userptr", bind_partly_unmapped_userptr),
+	T("bind-prot-none-userptr", bind_prot_none_userptr),
+	T("bind-same-twice", bind_same_twice),
+	T("bind-overlap-start", bind_overlap_start),
+	T("bind-overlap-end", bind_overlap_end),
+	T("bind-overlap-inside", bind_overlap_inside),
+	T("bind-overlap-around", bind_overlap_around),
+	T("bind-adjacent", bind_adjacent),
+	T("bind-from-other-process", bind_from_other_process),
+	T("unbind-nonzero-extensions", unbind_nonzero_extensions),
+	T("unbind-nonzero-pad", unbind_nonzero_pad),
+	T("unbind-nonzero-reserved", unbind_nonzero_reserved),
+	T("unbind-wrong-addr", unbind_wrong_addr),
+	T("unbind-wrong-range", unbind_wrong_range),
+	T("unbind-partial", unbind_partial),
+	T("unbind-never-bound", unbind_never_bound),
+	T("unbind-twice", unbind_twice),
+	T("unbind-unknown-vm", unbind_unknown_vm),
+	T("unbind-from-other-process", unbind_from_other_process),
+	T("exec-nonzero-extensions", exec_nonzero_extensions),
+	T("exec-unknown-flags", exec_unknown_flags),
+	T("exec-nonzero-reserved", exec_nonzero_reserved),
+	T("exec-unknown-vm", exec_unknown_vm),
+	T("exec-vm-of-other-file", exec_vm_of_other_file),
+	T("exec-unaligned-batch", exec_unaligned_batch),
+	T("exec-bad-in-syncobj", exec_bad_in_syncobj),
+	T("exec-bad-out-syncobj", exec_bad_out_syncobj),
+	T("exec-in-syncobj-without-fence", exec_in_syncobj_without_fence),
+	T("exec-unbound-batch", exec_unbound_batch),
+	T("exec-from-other-process", exec_from_other_process),
+	T("batch-bad-opcode", batch_bad_opcode),
+	T("batch-unaligned-store", batch_unaligned_store),
+	T("batch-unaligned-atomic", batch_unaligned_atomic),
+	T("batch-unaligned-copy", batch_unaligned_copy),
+	T("batch-copy-size-not-dwords", batch_copy_size_not_dwords),
+	T("batch-copy-too-large", batch_copy_too_large),
+	T("batch-delay-too-long", batch_delay_too_long),
+	T("batch-store-loop-count-too-large", batch_store_loop_count_too_large),
+	T("batch-store-loop-usecs-too-large", batch_store_loop_usecs_too_large),
+	T("ioctl-unknown-nr", ioctl_unknown_nr),
+};
+
+IGT_MAIN("Invalid input to every simgpu ioctl and malformed batches, on every GPU.",
+	 tests)
