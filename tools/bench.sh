@@ -17,7 +17,8 @@
 # (a writable directory that comes back to the host), PATH with /usr/sbin,
 # debugfs and tracefs mounted, the host's perf and trace-cmd available.
 #
-# Env: NUM_GPUS (8), BENCH_TIMEOUT seconds (3600),
+# Env: NUM_GPUS (8), BENCH_TIMEOUT seconds (3600), other BENCH_* variables
+#      are passed on to run-bench.sh,
 #      BENCH_OUT (default $GSVM_CACHE/bench/<date>-<time>)
 
 set -uo pipefail
@@ -44,8 +45,13 @@ fi
 
 out=${BENCH_OUT:-$cache/bench/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
+# BENCH_* settings (other than ours) are for run-bench.sh in the guest.
+envs=(--env "NUM_GPUS=${NUM_GPUS:-8}")
+while read -r v; do
+	case $v in BENCH_OUT|BENCH_TIMEOUT) ;; *) envs+=(--env "$v=${!v}") ;; esac
+done < <(compgen -e | grep '^BENCH_' || true)
 rc=0
-"$here/vm-run.sh" --timeout "${BENCH_TIMEOUT:-3600}" --env "NUM_GPUS=${NUM_GPUS:-8}" \
+"$here/vm-run.sh" --timeout "${BENCH_TIMEOUT:-3600}" "${envs[@]}" \
 	--artifacts "$out" -- "$here/guest-bench.sh" || rc=$?
 echo "bench: files written by the benchmark are in $out"
 exit $rc

@@ -10,7 +10,8 @@
 #
 # Env: KDIR      kernel build to use (default: the cached debug kernel)
 #      CHECK_LINT=0   leave out 'make lint'
-#      NUM_GPUS, TEST_TIMEOUT   passed to run-tests.sh in the VM
+#      NUM_GPUS, TEST_TIMEOUT, IGT_TESTS, RUN_SELFCHECK, RUN_KUNIT
+#                     passed to run-tests.sh in the VM (see there)
 #      VM_TIMEOUT     guest time limit in seconds (default 2400)
 
 set -uo pipefail
@@ -92,7 +93,7 @@ done_step self-tests
 
 step "tests in the VM (tools/vm-run.sh -- tools/run-tests.sh)"
 envs=()
-for v in NUM_GPUS TEST_TIMEOUT; do
+for v in NUM_GPUS TEST_TIMEOUT IGT_TESTS RUN_SELFCHECK RUN_KUNIT; do
 	[ -n "${!v:-}" ] && envs+=(--env "$v=${!v}")
 done
 "$here/vm-run.sh" --summary --timeout "${VM_TIMEOUT:-2400}" "${envs[@]}" \

@@ -28,6 +28,8 @@
 # Kbuild but no built .ko is a failure.
 #
 # Env: NUM_GPUS (4), TEST_TIMEOUT seconds per test binary (600),
+#      IGT_TESTS="bin ..." run only these binaries (default: all of TESTS),
+#      RUN_SELFCHECK=0, RUN_KUNIT=0 leave those parts out (for quick runs),
 #      GSVM_RESULTS directory for per-binary logs (set by guest-init.sh).
 #
 # tools/run-tests.sh --selftest checks the result parsers on fake binaries
@@ -231,13 +233,14 @@ main() {
 				continue
 			fi
 			run_igt "$logdir/igt-$t.log" "igt/$t" "$bindir/$t"
-		done < <(list_entries "$igt/TESTS")
+		done < <(if [ -n "${IGT_TESTS:-}" ]; then tr ' ' '\n' <<<"$IGT_TESTS"; \
+			 else list_entries "$igt/TESTS"; fi)
 	else
 		echo "== igt-tests: no igt-tests/TESTS, nothing to run"
 	fi
 
 	# Self-checks: each injected bug must be caught
-	if [ -f "$igt/selfcheck.list" ]; then
+	if [ -f "$igt/selfcheck.list" ] && [ "${RUN_SELFCHECK:-1}" != 0 ]; then
 		echo "== self-checks (bugs injected through simgpu debugfs knobs)"
 		while read -r knob bin glob rest; do
 			if [ -z "$glob" ] || [ -n "$rest" ]; then
@@ -272,7 +275,7 @@ main() {
 
 	# KUnit
 	mapfile -t kunit_mods < <(find "$GSVM_REPO/drivers" \( -name '*_test.ko' -o -name '*kunit*.ko' \) | sort)
-	if [ ${#kunit_mods[@]} -gt 0 ]; then
+	if [ ${#kunit_mods[@]} -gt 0 ] && [ "${RUN_KUNIT:-1}" != 0 ]; then
 		echo "== KUnit"
 		kunitfs=/sys/kernel/debug/kunit
 		for ko in "${kunit_mods[@]}"; do

@@ -30,6 +30,7 @@
 # Env:   KDIR        kernel build to boot (default: tools/build-kernel.sh)
 #        GSVM_CACHE  cache directory; runs live under $GSVM_CACHE/vm
 #        GSVM_ACCEL  qemu accelerator (default tcg)
+#        GSVM_QEMU_OPTS  more qemu options (split at spaces)
 #
 # Exit status: COMMAND's if non-zero; else 1 if the kernel log has a splat or
 # the guest did not finish; else 0. With --summary: non-zero iff failed > 0
@@ -190,6 +191,8 @@ qemu=(qemu-system-x86_64 -accel "${GSVM_ACCEL:-tcg}" -smp "$smp" -m "$mem"
       -fsdev "local,id=res,path=$res,security_model=none,multidevs=remap"
       -device virtio-9p-pci,fsdev=res,mount_tag=gsvmres
       -append "${cmdline[*]}${append:+ $append}")
+# shellcheck disable=SC2206 # word splitting wanted
+[ -n "${GSVM_QEMU_OPTS:-}" ] && qemu+=($GSVM_QEMU_OPTS)
 
 log "booting $(basename "$kdir") (smp $smp, mem $mem, timeout ${timeout}s): $*"
 start=$SECONDS

@@ -292,10 +292,10 @@ static void non_blockable_start_touches_nothing(struct kunit *test)
 		.flags = 0,
 	};
 
+	const struct mmu_interval_notifier_ops *ops = &gsvm_range_notifier_ops;
+
 	range->notifier.invalidate_seq = 2;
-	KUNIT_EXPECT_FALSE(test, gsvm_range_notifier_ops.invalidate_start(&range->notifier,
-									 &mrange, 5,
-									 &finish));
+	KUNIT_EXPECT_FALSE(test, ops->invalidate_start(&range->notifier, &mrange, 5, &finish));
 	KUNIT_EXPECT_NULL(test, finish);
 	KUNIT_EXPECT_EQ(test, range->notifier.invalidate_seq, 2);
 	KUNIT_EXPECT_EQ(test, gpu->zaps, 0);
@@ -314,15 +314,15 @@ static void blockable_start_sets_seq_and_defers(struct kunit *test)
 		.flags = MMU_NOTIFIER_RANGE_BLOCKABLE,
 	};
 
+	const struct mmu_interval_notifier_ops *ops = &gsvm_range_notifier_ops;
+
 	range->notifier.invalidate_seq = 2;
-	KUNIT_EXPECT_TRUE(test, gsvm_range_notifier_ops.invalidate_start(&range->notifier,
-									&mrange, 5,
-									&finish));
+	KUNIT_EXPECT_TRUE(test, ops->invalidate_start(&range->notifier, &mrange, 5, &finish));
 	KUNIT_EXPECT_EQ(test, range->notifier.invalidate_seq, 5);
 	KUNIT_ASSERT_PTR_EQ(test, finish, &range->finish);
 	KUNIT_EXPECT_EQ(test, gpu->waits, 0);
 
-	gsvm_range_notifier_ops.invalidate_finish(finish);
+	ops->invalidate_finish(finish);
 	KUNIT_EXPECT_EQ(test, gpu->waits, 1);
 	KUNIT_EXPECT_FALSE(test, range->finish_inuse);
 }

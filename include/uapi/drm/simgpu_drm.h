@@ -48,12 +48,18 @@ extern "C" {
 #define DRM_SIMGPU_VM_UNBIND		0x04
 #define DRM_SIMGPU_EXEC			0x05
 
-#define DRM_IOCTL_SIMGPU_QUERY		DRM_IOWR(DRM_COMMAND_BASE + DRM_SIMGPU_QUERY, struct drm_simgpu_query)
-#define DRM_IOCTL_SIMGPU_VM_CREATE	DRM_IOWR(DRM_COMMAND_BASE + DRM_SIMGPU_VM_CREATE, struct drm_simgpu_vm_create)
-#define DRM_IOCTL_SIMGPU_VM_DESTROY	DRM_IOW(DRM_COMMAND_BASE + DRM_SIMGPU_VM_DESTROY, struct drm_simgpu_vm_destroy)
-#define DRM_IOCTL_SIMGPU_VM_BIND	DRM_IOW(DRM_COMMAND_BASE + DRM_SIMGPU_VM_BIND, struct drm_simgpu_vm_bind)
-#define DRM_IOCTL_SIMGPU_VM_UNBIND	DRM_IOW(DRM_COMMAND_BASE + DRM_SIMGPU_VM_UNBIND, struct drm_simgpu_vm_unbind)
-#define DRM_IOCTL_SIMGPU_EXEC		DRM_IOW(DRM_COMMAND_BASE + DRM_SIMGPU_EXEC, struct drm_simgpu_exec)
+#define DRM_IOCTL_SIMGPU_QUERY \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_SIMGPU_QUERY, struct drm_simgpu_query)
+#define DRM_IOCTL_SIMGPU_VM_CREATE \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_SIMGPU_VM_CREATE, struct drm_simgpu_vm_create)
+#define DRM_IOCTL_SIMGPU_VM_DESTROY \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_SIMGPU_VM_DESTROY, struct drm_simgpu_vm_destroy)
+#define DRM_IOCTL_SIMGPU_VM_BIND \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_SIMGPU_VM_BIND, struct drm_simgpu_vm_bind)
+#define DRM_IOCTL_SIMGPU_VM_UNBIND \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_SIMGPU_VM_UNBIND, struct drm_simgpu_vm_unbind)
+#define DRM_IOCTL_SIMGPU_EXEC \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_SIMGPU_EXEC, struct drm_simgpu_exec)
 
 /**
  * struct drm_simgpu_query - Describe the simulated GPU behind this node
