@@ -96,6 +96,16 @@ static void setup_gpu(struct gpu *g, void *buf, void *batch)
 	bind(g, buf, BUF_VA, BUF_SIZE);
 }
 
+static void teardown_gpu(struct gpu *g)
+{
+	struct drm_simgpu_vm_destroy d = { .vm_id = g->vm_id };
+
+	errno = -__sg_vm_destroy(g->fd, &d);
+	if (errno)
+		die("VM_DESTROY");
+	drmSyncobjDestroy(g->fd, g->syncobj);
+}
+
 static void exec(struct gpu *g)
 {
 	struct drm_simgpu_exec e = {
@@ -266,19 +276,27 @@ int main(int argc, char **argv)
 	batch[i++] = 2;
 	batch[i++] = DRM_SIMGPU_CMD_END;
 
-	for (i = 0; i < num_gpus; i++)
-		setup_gpu(&gpus[i], buf, batch);
-
-	/* Interleave: blocks of samples, alternating mode and GPU count. */
+	/*
+	 * Interleave: blocks of samples, alternating mode and GPU count. Only
+	 * the N GPUs of a block mirror the buffer, so that the invalidation
+	 * runs exactly N notifiers.
+	 */
 	for (done = 0; done < samples; done += block) {
 		unsigned int todo = samples - done < block ? samples - done : block;
 
 		for (c = 0; c < ncounts; c++) {
+			/* A read-write binding needs writable memory. */
+			if (mprotect(buf, BUF_SIZE, PROT_READ | PROT_WRITE))
+				die("mprotect(RW)");
+			for (i = 0; i < counts[c]; i++)
+				setup_gpu(&gpus[i], buf, batch);
 			for (m = 0; m < 2; m++) {
 				set_two_pass(m == 0);
 				for (i = 0; i < todo; i++)
 					res[c][m][done + i] = sample(buf, counts[c]);
 			}
+			for (i = 0; i < counts[c]; i++)
+				teardown_gpu(&gpus[i]);
 		}
 	}
 	set_two_pass(true);
