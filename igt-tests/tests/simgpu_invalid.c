@@ -445,57 +445,26 @@ static void bind_same_twice(int a)
 	}
 }
 
-static void bind_overlap_start(int a)
-{
-	int i;
+/*
+ * Ranges that overlap the binding under test, GPU pages [2, 6), in
+ * (first page, pages) pairs; a zero length ends a case.
+ */
+static const uint64_t overlaps[][3][2] = {
+	[0] = { { 1, 2 } },			/* start */
+	[1] = { { 5, 2 } },			/* end */
+	[2] = { { 3, 1 }, { 2, 1 }, { 5, 1 } },	/* inside */
+	[3] = { { 1, 6 }, { 0, 8 } },		/* around */
+};
 
-	(void)a;
+static void bind_overlap(int c)
+{
+	int i, j;
+
 	setup();
 	for_each_gpu(&ctx, i) {
 		bind_first(i);
-		expect_overlap(i, 1, 2);
-		sg_unbind(fd_of(i), vm_of(i), va + 2 * pg, 4 * pg);
-	}
-}
-
-static void bind_overlap_end(int a)
-{
-	int i;
-
-	(void)a;
-	setup();
-	for_each_gpu(&ctx, i) {
-		bind_first(i);
-		expect_overlap(i, 5, 2);
-		sg_unbind(fd_of(i), vm_of(i), va + 2 * pg, 4 * pg);
-	}
-}
-
-static void bind_overlap_inside(int a)
-{
-	int i;
-
-	(void)a;
-	setup();
-	for_each_gpu(&ctx, i) {
-		bind_first(i);
-		expect_overlap(i, 3, 1);
-		expect_overlap(i, 2, 1);
-		expect_overlap(i, 5, 1);
-		sg_unbind(fd_of(i), vm_of(i), va + 2 * pg, 4 * pg);
-	}
-}
-
-static void bind_overlap_around(int a)
-{
-	int i;
-
-	(void)a;
-	setup();
-	for_each_gpu(&ctx, i) {
-		bind_first(i);
-		expect_overlap(i, 1, 6);
-		expect_overlap(i, 0, 8);
+		for (j = 0; j < 3 && overlaps[c][j][1]; j++)
+			expect_overlap(i, overlaps[c][j][0], overlaps[c][j][1]);
 		sg_unbind(fd_of(i), vm_of(i), va + 2 * pg, 4 * pg);
 	}
 }
@@ -923,10 +892,10 @@ static const struct igt_subtest tests[] = {
 	T("bind-partly-unmapped-userptr", bind_partly_unmapped_userptr),
 	T("bind-prot-none-userptr", bind_prot_none_userptr),
 	T("bind-same-twice", bind_same_twice),
-	T("bind-overlap-start", bind_overlap_start),
-	T("bind-overlap-end", bind_overlap_end),
-	T("bind-overlap-inside", bind_overlap_inside),
-	T("bind-overlap-around", bind_overlap_around),
+	{ "bind-overlap-start", bind_overlap, 0, 0 },
+	{ "bind-overlap-end", bind_overlap, 1, 0 },
+	{ "bind-overlap-inside", bind_overlap, 2, 0 },
+	{ "bind-overlap-around", bind_overlap, 3, 0 },
 	T("bind-adjacent", bind_adjacent),
 	T("bind-from-other-process", bind_from_other_process),
 	T("unbind-nonzero-extensions", unbind_nonzero_extensions),

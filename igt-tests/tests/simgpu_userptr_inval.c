@@ -39,6 +39,16 @@ static void cookies(struct sg_ctx *ctx, uint32_t *vals)
 		vals[i] = sg_cookie();
 }
 
+/* Each GPU writes a fresh cookie, kept in @vals, to its slot at @gpu_va. */
+static void gpus_write_cookies(struct sg_ctx *ctx, uint64_t gpu_va, uint32_t *vals)
+{
+	int i;
+
+	cookies(ctx, vals);
+	for_each_gpu(ctx, i)
+		igt_assert_err(sg_gpu_write32(ctx, i, gpu_va + SG_SLOT(i), vals[i]), 0);
+}
+
 /* Each GPU's slot of @view still holds @vals. */
 static void assert_slots(struct sg_ctx *ctx, const uint32_t *view,
 			 const uint32_t *vals, const char *what)
@@ -183,9 +193,7 @@ static void test_remap(int mode)
 		igt_assert_f(v == 0, "GPU %u read %#x from the old pages after the remap\n",
 			     ctx.gpu[i].index, v);
 	}
-	cookies(&ctx, vals);
-	for_each_gpu(&ctx, i)
-		igt_assert_err(sg_gpu_write32(&ctx, i, x.gpu + SG_SLOT(i), vals[i]), 0);
+	gpus_write_cookies(&ctx, x.gpu, vals);
 	assert_slots(&ctx, x.a, vals, "new pages");
 	assert_slots(&ctx, x.w, warm, "old pages");
 	sg_ctx_fini(&ctx);
@@ -213,9 +221,7 @@ static void test_remap_other_file(int mode)
 		igt_assert_err(err, 0);
 		igt_assert_eq_u32(v, MARK);
 	}
-	cookies(&ctx, vals);
-	for_each_gpu(&ctx, i)
-		igt_assert_err(sg_gpu_write32(&ctx, i, x.gpu + SG_SLOT(i), vals[i]), 0);
+	gpus_write_cookies(&ctx, x.gpu, vals);
 	assert_slots(&ctx, w2, vals, "new file");
 	assert_slots(&ctx, x.w, warm, "old file");
 	sg_ctx_fini(&ctx);
@@ -246,9 +252,7 @@ static void test_mremap(int mode)
 
 	sg_mmap_fixed(x.a, x.size, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	cookies(&ctx, vals);
-	for_each_gpu(&ctx, i)
-		igt_assert_err(sg_gpu_write32(&ctx, i, x.gpu + SG_SLOT(i), vals[i]), 0);
+	gpus_write_cookies(&ctx, x.gpu, vals);
 	assert_slots(&ctx, x.a, vals, "new pages");
 	assert_slots(&ctx, x.w, warm, "moved pages (witness)");
 	sg_ctx_fini(&ctx);
@@ -331,9 +335,7 @@ static void test_mprotect_restore(int mode)
 			     ctx.gpu[i].index, igt_errname(err));
 	}
 	igt_assert(!mprotect(x.a, x.size, PROT_READ | PROT_WRITE));
-	cookies(&ctx, vals);
-	for_each_gpu(&ctx, i)
-		igt_assert_err(sg_gpu_write32(&ctx, i, x.gpu + SG_SLOT(i), vals[i]), 0);
+	gpus_write_cookies(&ctx, x.gpu, vals);
 	assert_slots(&ctx, x.w, vals, "after mprotect(PROT_READ | PROT_WRITE)");
 	sg_ctx_fini(&ctx);
 }
@@ -485,9 +487,7 @@ static void test_madvise_dontneed_rw(int mode)
 			     v == priv_vals[i] ? " (the dropped page)" : "");
 	}
 	/* Only reached with a correct TLB: writing copies the page again. */
-	cookies(&ctx, vals);
-	for_each_gpu(&ctx, i)
-		igt_assert_err(sg_gpu_write32(&ctx, i, x.gpu + SG_SLOT(i), vals[i]), 0);
+	gpus_write_cookies(&ctx, x.gpu, vals);
 	assert_slots(&ctx, x.a, vals, "private page after GPU writes");
 	assert_slots(&ctx, x.w, file_vals, "file after GPU writes");
 	sg_ctx_fini(&ctx);
