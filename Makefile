@@ -11,6 +11,9 @@
 #   make lint        W=1e build, sparse C=2, checkpatch, kernel-doc, uAPI
 #                    header tests, igt-tests with -Werror; fails on any finding
 #   make igt         build igt-tests/
+#   make check-stock the tests of 'make check' on the kernel without the
+#                    patch series (patches/linux-7.3)
+#   make series      check the patch series: applies, checkpatch, W=1 builds
 #   make kernel      build (or reuse) the cached debug test kernel
 #   make deps        install the Debian packages the project needs
 #   make clean
@@ -41,7 +44,7 @@ define need-kdir
 	$(if $(own-kdir),@test -f "$(KDIR)/.built" || $(CURDIR)/tools/build-kernel.sh >/dev/null)
 endef
 
-.PHONY: modules kernel clean lint igt check bench deps help
+.PHONY: modules kernel clean lint igt check check-stock series bench deps help
 
 modules:
 	$(need-kdir)
@@ -64,6 +67,14 @@ lint:
 check:
 	@$(CURDIR)/tools/check.sh
 
+# The same tests on the kernel without patches/linux-7.3 (gsvm's fallbacks).
+check-stock:
+	@KDIR=$$($(CURDIR)/tools/build-kernel.sh --unpatched) && \
+		KDIR=$$KDIR CHECK_LINT=0 CHECK_SERIES=0 $(CURDIR)/tools/check.sh
+
+series:
+	@$(CURDIR)/tools/check-series.sh
+
 bench:
 	@$(CURDIR)/tools/bench.sh
 
@@ -78,4 +89,4 @@ clean:
 	@if [ -f igt-tests/Makefile ]; then $(MAKE) -C igt-tests clean; fi
 
 help:
-	@sed -n '3,23s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+	@sed -n '3,27s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))

@@ -2,14 +2,19 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # 'make check': everything from nothing, on a Debian machine as root.
-#   deps -> debug kernel (cached) -> modules -> igt-tests -> lint ->
+#   deps -> debug kernel, patched and stock (cached) -> patch series checks ->
+#   modules -> igt-tests -> lint ->
 #   harness self-tests -> one VM boot that runs tools/run-tests.sh
 # Prints what each step does and ends with exactly one summary line,
 # "N passed, N failed, N skipped", as the last line. Exit status 1 if
 # anything failed.
 #
-# Env: KDIR      kernel build to use (default: the cached debug kernel)
+# Env: KDIR      kernel build to use (default: the cached debug kernel, with
+#                patches/linux-7.3 applied)
+#      STOCK_KDIR the same kernel without the series (default: built); lint
+#                builds the modules against it too
 #      CHECK_LINT=0   leave out 'make lint'
+#      CHECK_SERIES=0 leave out tools/check-series.sh
 #      NUM_GPUS, TEST_TIMEOUT, IGT_TESTS, RUN_SELFCHECK, RUN_KUNIT
 #                     passed to run-tests.sh in the VM (see there)
 #      VM_TIMEOUT     guest time limit in seconds (default 2400)
@@ -68,6 +73,21 @@ fi
 export KDIR
 echo "KDIR=$KDIR"
 done_step kernel
+
+step "stock kernel, without patches/linux-7.3 (tools/build-kernel.sh --unpatched; about 3 min from ccache)"
+if [ -z "${STOCK_KDIR:-}" ]; then
+	STOCK_KDIR=$("$here/build-kernel.sh" --unpatched) || { fail_step stock-kernel; STOCK_KDIR=; }
+fi
+export STOCK_KDIR
+echo "STOCK_KDIR=$STOCK_KDIR"
+done_step stock-kernel
+
+if [ "${CHECK_SERIES:-1}" != 0 ]; then
+	step "kernel patch series (tools/check-series.sh)"
+	"$here/check-series.sh" | tee "$tmp/series.log"
+	add_counts "$tmp/series.log" series
+	done_step series
+fi
 
 step "modules (make modules)"
 make -C "$repo" KDIR="$KDIR" modules || { fail_step build-modules; finish; }

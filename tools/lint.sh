@@ -6,6 +6,8 @@
 # below it, and a last line "N passed, N failed, N skipped".
 #
 #   lint/w1e          make M=. W=1e modules: extra warnings, as errors
+#   lint/w1e-stock    the same against the kernel without patches/linux-7.3
+#                     (STOCK_KDIR; skipped when it is not set)
 #   lint/sparse       make M=. C=2: sparse on every file; any warning fails
 #                     (a sparse that the kernel rejects fails too)
 #   lint/checkpatch   scripts/checkpatch.pl --strict --no-tree -f, *.c *.h in
@@ -19,7 +21,8 @@
 #   lint/shellcheck   the scripts in tools/ and .ci/
 #
 # Builds go to temporary directories: the tree is left as it was.
-# Env: KDIR (default: tools/build-kernel.sh --print-path), KSRC (kernel
+# Env: KDIR (default: tools/build-kernel.sh --print-path), STOCK_KDIR (the
+#      unpatched kernel build, tools/build-kernel.sh --unpatched), KSRC (kernel
 #      source, default: $KDIR/source), GSVM_CACHE (exported headers cache).
 
 set -uo pipefail
@@ -68,7 +71,7 @@ kbuild() {	# kbuild NAME LOG ARGS...: build a copy, findings in LOG
 	local name=$1 log=$2 rc=0
 	shift 2
 	copy_src "$tmp/$name"
-	make -C "$KDIR" M="$tmp/$name" "$@" modules >"$log.raw" 2>&1 || rc=$?
+	make -C "${KDIR:?}" M="$tmp/$name" "$@" modules >"$log.raw" 2>&1 || rc=$?
 	sed "s|$tmp/$name/||g" "$log.raw" >"$log"
 	return $rc
 }
@@ -77,6 +80,16 @@ kbuild() {	# kbuild NAME LOG ARGS...: build a copy, findings in LOG
 rc=0
 kbuild w1e "$tmp/w1e.log" W=1e || rc=$?
 check w1e "$tmp/w1e.log" $rc
+
+# The same against the stock kernel, whose drm_gpusvm has no two-pass ops
+# (distro kernels): gsvm must build there too.
+if [ -n "${STOCK_KDIR:-}" ]; then
+	rc=0
+	KDIR=$STOCK_KDIR kbuild w1e-stock "$tmp/w1e-stock.log" W=1e || rc=$?
+	check w1e-stock "$tmp/w1e-stock.log" $rc
+else
+	skip w1e-stock "STOCK_KDIR not set (tools/build-kernel.sh --unpatched)"
+fi
 
 # sparse
 if sparse=$("$here/get-sparse.sh" 2>"$tmp/sparse.log"); then

@@ -1,0 +1,155 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Checks of the kernel patch series in patches/linux-7.3, as a maintainer
+# would run them before applying it. One line "PASS|FAIL|SKIP series/<check>"
+# per check, findings below a failed one, and a last line
+# "N passed, N failed, N skipped".
+#
+#   series/apply            every patch applies, in 'series' order, to the
+#                           pristine linux-source tree with no fuzz and no
+#                           offset
+#   series/checkpatch/<p>   scripts/checkpatch.pl --strict on the patch file
+#   series/build/<p>        with the series applied up to and including <p>
+#                           (bisectability): a W=1 build of every .c file the
+#                           series has touched so far, where any warning fails,
+#                           and a build with the test kernel's flags of every
+#                           object of the test kernel that depends on a header
+#                           the series has touched so far (from the .cmd
+#                           dependency files of tools/build-kernel.sh's build)
+#
+# The builds use the test kernel's configuration (tools/build-kernel.sh) and
+# ccache, in $GSVM_CACHE/series-check/.
+# Env: GSVM_CACHE, GSVM_PATCHES (default: patches/linux-7.3), JOBS.
+
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+cache=${GSVM_CACHE:-/var/cache/gsvm}
+patches=${GSVM_PATCHES:-$repo/patches/linux-7.3}
+jobs=${JOBS:-$(nproc)}
+passed=0 failed=0 skipped=0
+
+pass() { echo "PASS series/$1"; passed=$((passed + 1)); }
+fail() {
+	echo "FAIL series/$1"
+	[ -n "${2:-}" ] && sed 's/^/    /' "$2" | head -n 100
+	failed=$((failed + 1))
+}
+skip() { echo "SKIP series/$1 ($2)"; skipped=$((skipped + 1)); }
+finish() {
+	echo "$passed passed, $failed failed, $skipped skipped"
+	[ $failed = 0 ]
+	exit
+}
+
+if [ ! -f "$patches/series" ]; then
+	skip all "no $patches/series"
+	finish
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+src=$("$here/fetch-kernel.sh" 2>"$tmp/kernel.log") || { fail fetch-kernel "$tmp/kernel.log"; finish; }
+kdir=$("$here/build-kernel.sh" 2>"$tmp/kernel.log") || { fail build-kernel "$tmp/kernel.log"; finish; }
+
+series=()
+while read -r p _; do
+	case "$p" in ""|"#"*) continue ;; esac
+	series+=("$p")
+done < "$patches/series"
+
+work=$cache/series-check
+mkdir -p "$work"
+exec 9>"$work/.lock"
+flock 9
+
+# Apply: a fresh link tree, each patch with --fuzz=0; patch(1) reports an
+# offset or fuzz on stdout, which counts as not applying cleanly.
+rm -rf "$work/linux" "$work/obj"
+cp -al "$src" "$work/linux"
+rm -f "$work/linux/.unpacked"
+apply_ok=1
+: >"$tmp/apply.log"
+for p in "${series[@]}"; do
+	if ! patch -d "$work/linux" -p1 --fuzz=0 --no-backup-if-mismatch --dry-run \
+		<"$patches/$p" >"$tmp/one.log" 2>&1 ||
+	   grep -qiE 'offset|fuzz|hunk' "$tmp/one.log"; then
+		{ echo "$p:"; cat "$tmp/one.log"; } >>"$tmp/apply.log"
+		apply_ok=0
+		break
+	fi
+	patch -d "$work/linux" -p1 --fuzz=0 --no-backup-if-mismatch -s <"$patches/$p"
+done
+if [ $apply_ok = 1 ]; then pass apply; else fail apply "$tmp/apply.log"; finish; fi
+
+# checkpatch on each patch file, from the patched tree (its spelling and
+# const_structs lists).
+for p in "${series[@]}"; do
+	if (cd "$work/linux" && scripts/checkpatch.pl --strict --quiet "$patches/$p") \
+		>"$tmp/cp.log" 2>&1; then
+		pass "checkpatch/$p"
+	else
+		fail "checkpatch/$p" "$tmp/cp.log"
+	fi
+done
+
+# Bisectability: rebuild the tree patch by patch.
+rm -rf "$work/linux"
+cp -al "$src" "$work/linux"
+rm -f "$work/linux/.unpacked"
+mkdir -p "$work/obj"
+export CCACHE_DIR=${CCACHE_DIR:-$cache/ccache}
+export CCACHE_BASEDIR=$work
+export CCACHE_NOHASHDIR=1
+kmake=(make -C "$work/linux" O="$work/obj" ARCH=x86_64 CC="ccache gcc" HOSTCC="ccache gcc"
+       -j"$jobs")
+touched=() headers=()
+for p in "${series[@]}"; do
+	patch -d "$work/linux" -p1 --fuzz=0 --no-backup-if-mismatch -s <"$patches/$p"
+	while read -r f; do
+		case "$f" in
+		*.c) touched+=("$f") ;;
+		include/*.h) headers+=("${f#include/}") ;;
+		esac
+	done < <(sed -n 's@^+++ b/@@p' "$patches/$p")
+	cp "$kdir/.config" "$work/obj/.config"
+	if ! "${kmake[@]}" -s olddefconfig >"$tmp/build.log" 2>&1 ||
+	   ! "${kmake[@]}" -s prepare >>"$tmp/build.log" 2>&1; then
+		fail "build/$p" "$tmp/build.log"
+		continue
+	fi
+	w1=()
+	for f in $(printf '%s\n' "${touched[@]}" | sort -u); do
+		[ -f "$work/linux/$f" ] && w1+=("${f%.c}.o")
+	done
+	# Objects of the test kernel that depend on a touched header.
+	deps=()
+	if [ ${#headers[@]} -gt 0 ]; then
+		pat=$(printf 'include/%s\n' "${headers[@]}" | sort -u)
+		while read -r cmd; do
+			o=${cmd#"$kdir"/}
+			o=$(dirname "$o")/$(basename "$o" .cmd)
+			o=${o/\/./\/}
+			[ -f "$work/linux/${o%.o}.c" ] && deps+=("$o")
+		done < <(find "$kdir" -name '.*.o.cmd' ! -name '*.mod.o.cmd' -print0 |
+			 xargs -0 grep -lF "$pat" 2>/dev/null)
+	fi
+	rc=0
+	: >"$tmp/build.log"
+	if [ ${#w1[@]} -gt 0 ]; then
+		"${kmake[@]}" W=1 "${w1[@]}" >>"$tmp/build.log" 2>&1 || rc=1
+	fi
+	if [ ${#deps[@]} -gt 0 ]; then
+		"${kmake[@]}" "${deps[@]}" >>"$tmp/build.log" 2>&1 || rc=1
+	fi
+	grep -E 'warning:|error:' "$tmp/build.log" >"$tmp/warn.log" && rc=1
+	if [ $rc = 0 ]; then
+		pass "build/$p (${#w1[@]} files at W=1, ${#deps[@]} dependent objects)"
+	else
+		[ -s "$tmp/warn.log" ] || tail -n 40 "$tmp/build.log" >"$tmp/warn.log"
+		fail "build/$p" "$tmp/warn.log"
+	fi
+done
+
+finish
