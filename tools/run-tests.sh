@@ -17,8 +17,10 @@
 #     now FAIL (one passed check "selfcheck-KNOB-SUBTEST"); one that still
 #     succeeds has missed the bug (one failed check); then KNOB goes back to 0
 #     and simgpu is reloaded
-#  4. load each KUnit module (drivers/**/*_test.ko, *kunit*.ko); each test
-#     case in /sys/kernel/debug/kunit/<suite>/results is one test
+#  4. load each KUnit module (drivers/**/*_test.ko, *kunit*.ko), then the
+#     kernel's suites for what patches/linux-7.3 changes (drm_gpusvm_test;
+#     a skip on a kernel built without the series); each test case in
+#     /sys/kernel/debug/kunit/<suite>/results is one test
 #  5. unload everything; a module that does not unload fails "module-unload"
 #
 # Prints "PASS|FAIL|SKIP name" per test and ends with exactly one line
@@ -213,6 +215,35 @@ list_entries() {	# non-comment, non-empty lines of a list file
 	sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$1"
 }
 
+# KUnit suites of the kernel tree that patches/linux-7.3 adds.
+kernel_kunit_mods="drm_gpusvm_test"
+
+# run_kunit MODULE LOAD-COMMAND...: load a KUnit module, one result per test
+# case of every suite it registers, then unload it.
+run_kunit() {
+	local mod=$1 before suites suite results kunitfs=/sys/kernel/debug/kunit
+	shift
+	before=$(ls "$kunitfs" 2>/dev/null)
+	gsvm_mark "start kunit $mod"
+	if ! "$@" 2>"$logdir/kunit-$mod.log"; then
+		fail "kunit/$mod (does not load)"
+		show "$logdir/kunit-$mod.log"
+		return
+	fi
+	gsvm_mark "end kunit $mod"
+	suites=$(comm -13 <(echo "$before") <(ls "$kunitfs" 2>/dev/null))
+	[ -n "$suites" ] || fail "kunit/$mod (no test suite appeared in $kunitfs)"
+	for suite in $suites; do
+		results=$kunitfs/$suite/results
+		cp "$results" "$logdir/kunit-$suite.ktap" 2>/dev/null
+		parse_ktap "$suite" "$results"
+	done
+	gsvm_mark "unload kunit $mod"
+	if ! gsvm_unload "$mod" 2>>"$logdir/unload.log"; then
+		fail "module-unload ($mod would not unload)"
+	fi
+}
+
 main() {
 	echo "== gsvm tests on $(uname -r), $(nproc) CPUs, num_gpus=$num_gpus"
 	if modprobe drm_gpusvm_helper 2>"$logdir/load-drm_gpusvm_helper.log"; then
@@ -273,31 +304,20 @@ main() {
 		done < <(list_entries "$igt/selfcheck.list")
 	fi
 
-	# KUnit
+	# KUnit: our own modules, then the kernel's suites for the code that
+	# patches/linux-7.3 changes (in a kernel built without the series they
+	# do not exist, which is a skip)
 	mapfile -t kunit_mods < <(find "$GSVM_REPO/drivers" \( -name '*_test.ko' -o -name '*kunit*.ko' \) | sort)
-	if [ ${#kunit_mods[@]} -gt 0 ] && [ "${RUN_KUNIT:-1}" != 0 ]; then
+	if [ "${RUN_KUNIT:-1}" != 0 ]; then
 		echo "== KUnit"
-		kunitfs=/sys/kernel/debug/kunit
 		for ko in "${kunit_mods[@]}"; do
-			mod=$(basename "$ko" .ko)
-			before=$(ls "$kunitfs" 2>/dev/null)
-			gsvm_mark "start kunit $mod"
-			if ! gsvm_load "$ko" 2>"$logdir/kunit-$mod.log"; then
-				fail "kunit/$mod (does not load)"
-				show "$logdir/kunit-$mod.log"
-				continue
-			fi
-			gsvm_mark "end kunit $mod"
-			suites=$(comm -13 <(echo "$before") <(ls "$kunitfs" 2>/dev/null))
-			[ -n "$suites" ] || fail "kunit/$mod (no test suite appeared in $kunitfs)"
-			for suite in $suites; do
-				results=$kunitfs/$suite/results
-				cp "$results" "$logdir/kunit-$suite.ktap" 2>/dev/null
-				parse_ktap "$suite" "$results"
-			done
-			gsvm_mark "unload kunit $mod"
-			if ! gsvm_unload "$mod" 2>>"$logdir/unload.log"; then
-				fail "module-unload ($mod would not unload)"
+			run_kunit "$(basename "$ko" .ko)" gsvm_load "$ko"
+		done
+		for mod in $kernel_kunit_mods; do
+			if modprobe -n -q "$mod" 2>/dev/null; then
+				run_kunit "$mod" modprobe "$mod"
+			else
+				skip "kunit/$mod (not in this kernel: built without patches/linux-7.3)"
 			fi
 		done
 	fi
