@@ -18,6 +18,10 @@
 #      NUM_GPUS, TEST_TIMEOUT, IGT_TESTS, RUN_SELFCHECK, RUN_KUNIT
 #                     passed to run-tests.sh in the VM (see there)
 #      VM_TIMEOUT     guest time limit in seconds (default 2400)
+#      CHECK_OUT      where the VM's results go: logs, results.json and
+#                     junit.xml in CHECK_OUT/tests (default
+#                     $GSVM_CACHE/check/<date>-<time>; those older than
+#                     a week are removed)
 
 set -uo pipefail
 
@@ -116,9 +120,14 @@ envs=()
 for v in NUM_GPUS TEST_TIMEOUT IGT_TESTS RUN_SELFCHECK RUN_KUNIT; do
 	[ -n "${!v:-}" ] && envs+=(--env "$v=${!v}")
 done
+checks=${GSVM_CACHE:-/var/cache/gsvm}/check
+find "$checks" -mindepth 1 -maxdepth 1 -mtime +7 -exec rm -rf {} + 2>/dev/null
+results=${CHECK_OUT:-$checks/$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$results"
 "$here/vm-run.sh" --summary --timeout "${VM_TIMEOUT:-2400}" "${envs[@]}" \
-	-- "$here/run-tests.sh" 2>&1 | tee "$tmp/vm.log"
+	--artifacts "$results" -- "$here/run-tests.sh" 2>&1 | tee "$tmp/vm.log"
 add_counts "$tmp/vm.log" vm
+echo "results: $results/tests (results.json, junit.xml, logs)"
 done_step vm
 
 finish

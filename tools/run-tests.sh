@@ -53,9 +53,17 @@ logdir=${GSVM_RESULTS:-/tmp}/tests
 mkdir -p "$logdir" 2>/dev/null || logdir=/tmp
 passed=0 failed=0 skipped=0
 
-pass() { echo "PASS $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL $*"; failed=$((failed + 1)); }
-skip() { echo "SKIP $*"; skipped=$((skipped + 1)); }
+# Each result also goes to $logdir/results.tsv for tools/results-export.py:
+# result, name, the log it came from (cur_log), start (cur_t0) and end time,
+# and the IGT subtest it is about (cur_sub).
+cur_log='' cur_sub='' cur_t0=''
+record() {
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$cur_log" "${cur_t0:-$EPOCHREALTIME}" \
+		"$EPOCHREALTIME" "$cur_sub" >>"$logdir/results.tsv" 2>/dev/null
+}
+pass() { echo "PASS $*"; passed=$((passed + 1)); record PASS "$*"; }
+fail() { echo "FAIL $*"; failed=$((failed + 1)); record FAIL "$*"; }
+skip() { echo "SKIP $*"; skipped=$((skipped + 1)); record SKIP "$*"; }
 
 # Print the last lines of a log, indented, after a failure.
 show() { tail -n "${2:-40}" "$1" | sed 's/^/    | /'; }
@@ -113,13 +121,16 @@ unload_all() {
 run_igt() {
 	local log=$1 label=$2 bin=$3 rc subtest result n_fail=0 n_sub=0 n_skip=0 n_open=0 started=()
 	shift 3
+	cur_t0=$EPOCHREALTIME
 	gsvm_mark "start $label $*"
 	timeout -k 10 "$test_timeout" "$bin" "$@" </dev/null >"$log" 2>&1
 	rc=$?
 	gsvm_mark "end $label (status $rc)"
+	cur_log=$log
 
 	while read -r subtest result; do
 		n_sub=$((n_sub + 1))
+		cur_sub=$subtest
 		if [ -n "${SELFCHECK:-}" ]; then
 			case $result in
 			FAIL) pass "selfcheck-$SELFCHECK-$subtest (the injected bug is caught)" ;;
@@ -140,12 +151,14 @@ run_igt() {
 	mapfile -t started < <(sed -nE 's/^Starting subtest: ([A-Za-z0-9_@.+-]+)$/\1/p' "$log")
 	for subtest in "${started[@]}"; do
 		grep -qE "^Subtest $subtest: " "$log" && continue
+		cur_sub=$subtest
 		fail "$label/$subtest (no result: $(explain_status $rc))"
 		n_fail=$((n_fail + 1))
 		n_sub=$((n_sub + 1))
 		n_open=$((n_open + 1))
 	done
 
+	cur_sub=
 	if [ -n "${SELFCHECK:-}" ]; then
 		# Failing subtests make the binary exit 98: expected here.
 		if [ $n_sub = 0 ]; then
@@ -179,6 +192,7 @@ run_igt() {
 		echo "    --- $label: last lines of $log"
 		show "$log"
 	fi
+	cur_log='' cur_t0=''
 }
 
 # parse_ktap SUITE FILE: one result per test case of a KUnit suite's debugfs
@@ -224,6 +238,7 @@ run_kunit() {
 	local mod=$1 before suites suite results kunitfs=/sys/kernel/debug/kunit
 	shift
 	before=$(ls "$kunitfs" 2>/dev/null)
+	cur_t0=$EPOCHREALTIME
 	gsvm_mark "start kunit $mod"
 	if ! "$@" 2>"$logdir/kunit-$mod.log"; then
 		fail "kunit/$mod (does not load)"
@@ -236,8 +251,10 @@ run_kunit() {
 	for suite in $suites; do
 		results=$kunitfs/$suite/results
 		cp "$results" "$logdir/kunit-$suite.ktap" 2>/dev/null
+		cur_log=$logdir/kunit-$suite.ktap
 		parse_ktap "$suite" "$results"
 	done
+	cur_log='' cur_t0=''
 	gsvm_mark "unload kunit $mod"
 	if ! gsvm_unload "$mod" 2>>"$logdir/unload.log"; then
 		fail "module-unload ($mod would not unload)"
@@ -246,6 +263,7 @@ run_kunit() {
 
 main() {
 	echo "== gsvm tests on $(uname -r), $(nproc) CPUs, num_gpus=$num_gpus"
+	: >"$logdir/results.tsv"
 	if modprobe drm_gpusvm_helper 2>"$logdir/load-drm_gpusvm_helper.log"; then
 		pass "load-drm_gpusvm_helper"
 	else
@@ -324,6 +342,16 @@ main() {
 
 	unload_all
 
+	# The same results for CI dashboards: results.json (IGT runner's shape)
+	# and junit.xml, next to the logs.
+	dmesg >"$logdir/dmesg.txt" 2>/dev/null
+	if python3 "$here/results-export.py" "$logdir" >"$logdir/export.log" 2>&1; then
+		pass "results-export (results.json and junit.xml beside the logs)"
+	else
+		fail "results-export"
+		show "$logdir/export.log"
+	fi
+
 	echo "$passed passed, $failed failed, $skipped skipped"
 	[ $failed = 0 ]
 }
@@ -367,6 +395,22 @@ Subtest x-all: SUCCESS (0.1s)'
 		parse_ktap whole "$dir/ktap-skip"
 		echo "$passed passed, $failed failed, $skipped skipped"
 	)
+	# What the fake run recorded must come out as results.json and junit.xml.
+	export_ok=0
+	if python3 "$here/results-export.py" "$dir" >/dev/null 2>&1 &&
+	   python3 - "$dir" <<'PY'
+import json, sys, xml.etree.ElementTree as ET
+d = sys.argv[1]
+t = json.load(open(d + "/results.json"))["tests"]
+lines = [l for l in open(d + "/results.tsv") if l.strip()]
+assert len(t) == len(lines), (len(t), len(lines))
+assert t["igt@failing@a"]["result"] == "fail" and "Starting subtest: a" in t["igt@failing@a"]["out"]
+assert t["igt@ok@b"]["result"] == "skip" and t["kunit@s@good_case"]["result"] == "pass"
+assert len(ET.parse(d + "/junit.xml").getroot().findall(".//testcase")) == len(t)
+PY
+	then
+		export_ok=1
+	fi
 	rm -rf "$dir"
 	got=$(grep -E '^(PASS|FAIL|SKIP) ' <<<"$out" | sed 's/ (.*//' | tr '\n' ' ')
 	want="PASS igt/ok/a SKIP igt/ok/b FAIL igt/failing/a PASS igt/failing/b \
@@ -375,16 +419,30 @@ FAIL igt/unexplained PASS igt/plain SKIP igt/allskip/a SKIP igt/allskip/b \
 FAIL igt/allskip PASS selfcheck-knob-x-single FAIL selfcheck-knob-x-all \
 PASS kunit/s/good_case FAIL kunit/s/bad_case SKIP kunit/s/skipped_case \
 SKIP kunit/whole "
+	local p=0 f=0
 	if [ "$got" = "$want" ]; then
 		echo "PASS run-tests-selftest"
-		echo "1 passed, 0 failed, 0 skipped"
+		p=$((p + 1))
 	else
 		echo "FAIL run-tests-selftest"
 		echo "  got:  $got"
 		echo "  want: $want"
-		echo "0 passed, 1 failed, 0 skipped"
-		return 1
+		f=$((f + 1))
 	fi
+	if [ $export_ok = 1 ]; then
+		echo "PASS run-tests-selftest-export (results.json, junit.xml)"
+		p=$((p + 1))
+	else
+		echo "FAIL run-tests-selftest-export (results.json, junit.xml)"
+		f=$((f + 1))
+	fi
+	out=$(python3 "$here/results-export.py" --selftest 2>&1)
+	echo "$out"
+	p=$((p + $(grep -c '^PASS' <<<"$out")))
+	f=$((f + $(grep -c '^FAIL' <<<"$out")))
+	grep -q '^PASS' <<<"$out" || f=$((f + 1))
+	echo "$p passed, $f failed, 0 skipped"
+	[ $f = 0 ]
 }
 
 case "${1:-}" in
