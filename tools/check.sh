@@ -117,7 +117,16 @@ done_step self-tests
 
 step "tests in the VM (tools/vm-run.sh -- tools/run-tests.sh)"
 envs=()
-for v in NUM_GPUS TEST_TIMEOUT IGT_TESTS RUN_SELFCHECK RUN_KUNIT; do
+# Mutants of drm_gpusvm.c for the self-checks of its KUnit suite; a kernel
+# without the patch series has none.
+if grep -q invalidate_start "$(readlink -f "$KDIR/source")/include/drm/drm_gpusvm.h" 2>/dev/null; then
+	if GSVM_MUTANTS=$("$here/build-gpusvm-mutants.sh"); then
+		export GSVM_MUTANTS
+	else
+		fail_step build-gpusvm-mutants
+	fi
+fi
+for v in NUM_GPUS TEST_TIMEOUT IGT_TESTS RUN_SELFCHECK RUN_KUNIT GSVM_MUTANTS; do
 	[ -n "${!v:-}" ] && envs+=(--env "$v=${!v}")
 done
 checks=${GSVM_CACHE:-/var/cache/gsvm}/check

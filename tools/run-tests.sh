@@ -22,6 +22,9 @@
 #     a skip on a kernel built without the series); each test case in
 #     /sys/kernel/debug/kunit/<suite>/results is one test
 #  5. unload everything; a module that does not unload fails "module-unload"
+#  6. with GSVM_MUTANTS (tools/build-gpusvm-mutants.sh): for each mutant of
+#     drm_gpusvm.c, the drm_gpusvm KUnit cases its "# expect:" lines name
+#     must fail with the message given there ("selfcheck-drm_gpusvm-...")
 #
 # Prints "PASS|FAIL|SKIP name" per test and ends with exactly one line
 # "N passed, N failed, N skipped". Exit status 1 if anything failed.
@@ -32,6 +35,7 @@
 # Env: NUM_GPUS (4), TEST_TIMEOUT seconds per test binary (600),
 #      IGT_TESTS="bin ..." run only these binaries (default: all of TESTS),
 #      RUN_SELFCHECK=0, RUN_KUNIT=0 leave those parts out (for quick runs),
+#      GSVM_MUTANTS folder of mutant drm_gpusvm helpers (default: none),
 #      GSVM_RESULTS directory for per-binary logs (set by guest-init.sh).
 #
 # tools/run-tests.sh --selftest checks the result parsers on fake binaries
@@ -261,6 +265,42 @@ run_kunit() {
 	fi
 }
 
+# run_mutant DIR: the drm_gpusvm suite against a mutant drm_gpusvm_helper.ko
+# (tools/build-gpusvm-mutants.sh). Each "CASE | MESSAGE" line of DIR/expect
+# is one self-check: CASE must fail, and the suite's log must carry MESSAGE,
+# the reason the case gives for that failure.
+run_mutant() {
+	local dir=${1%/} name kcase msg results=/sys/kernel/debug/kunit/drm_gpusvm/results
+	name=$(basename "$dir")
+	cur_t0=$EPOCHREALTIME
+	gsvm_mark "start mutant $name"
+	if ! insmod "$dir/drm_gpusvm_helper.ko" 2>"$logdir/mutant-$name.log" ||
+	   ! modprobe drm_gpusvm_test 2>>"$logdir/mutant-$name.log"; then
+		fail "selfcheck-drm_gpusvm-$name (does not load)"
+		show "$logdir/mutant-$name.log"
+		gsvm_unload drm_gpusvm_helper 2>/dev/null
+		cur_t0=''
+		return
+	fi
+	gsvm_mark "end mutant $name"
+	cp "$results" "$logdir/mutant-$name.ktap" 2>/dev/null
+	cur_log=$logdir/mutant-$name.ktap
+	while IFS='|' read -r kcase msg; do
+		kcase=${kcase%% } msg=${msg# }
+		if grep -qE "^    not ok [0-9]+ $kcase\$" "$results" && grep -qF -- "$msg" "$results"; then
+			pass "selfcheck-drm_gpusvm-$name-$kcase (fails: $msg)"
+		else
+			fail "selfcheck-drm_gpusvm-$name-$kcase (does not fail with: $msg)"
+			show "$results" 60
+		fi
+	done <"$dir/expect"
+	cur_log='' cur_t0=''
+	if ! gsvm_unload drm_gpusvm_test 2>>"$logdir/unload.log" ||
+	   ! gsvm_unload drm_gpusvm_helper 2>>"$logdir/unload.log"; then
+		fail "module-unload (after mutant $name)"
+	fi
+}
+
 main() {
 	echo "== gsvm tests on $(uname -r), $(nproc) CPUs, num_gpus=$num_gpus"
 	: >"$logdir/results.tsv"
@@ -341,6 +381,19 @@ main() {
 	fi
 
 	unload_all
+
+	# Self-checks of the kernel's drm_gpusvm suite: mutants of drm_gpusvm.c
+	# loaded in place of the real helper (nothing else uses it by now).
+	if [ -n "${GSVM_MUTANTS:-}" ] && [ "${RUN_SELFCHECK:-1}" != 0 ]; then
+		echo "== self-checks of the drm_gpusvm KUnit suite (mutants of drm_gpusvm.c)"
+		if gsvm_unload drm_gpusvm_helper 2>>"$logdir/unload.log"; then
+			for dir in "$GSVM_MUTANTS"/*/; do
+				run_mutant "$dir"
+			done
+		else
+			fail "selfcheck-drm_gpusvm (drm_gpusvm_helper would not unload)"
+		fi
+	fi
 
 	# The same results for CI dashboards: results.json (IGT runner's shape)
 	# and junit.xml, next to the logs.
