@@ -14,7 +14,8 @@
 #   <cache>/build/<key>/obj     the O= build directory, which is KDIR
 # so that the compiler sees the same relative paths in every build and
 # ccache (base_dir = the build's folder) shares the objects the series does
-# not touch between the patched and the unpatched kernel.
+# not touch between the patched and the unpatched kernel. Using a build
+# touches its obj/.built; builds of other keys unused for 14 days are removed.
 #
 # Usage: tools/build-kernel.sh [--unpatched] [--print-path]
 #        --print-path  only print the directory the kernel has or would have:
@@ -85,7 +86,25 @@ key=$(basename "$src")-$hash
 top=$cache/build/$key
 out=$top/obj
 
-if [ $print_only = 1 ] || [ -f "$out/.built" ]; then
+if [ $print_only = 1 ]; then
+	echo "$out"
+	exit 0
+fi
+# A build in use is touched; builds of other keys unused for two weeks
+# (an older series or fragment, about 650 MB each) are removed.
+prune() {
+	local d
+	touch "$out/.built"
+	for d in "$cache"/build/*/; do
+		d=${d%/}
+		[ "$d" = "$top" ] && continue
+		[ -n "$(find "$d/obj/.built" -mtime +14 2>/dev/null)" ] || continue
+		log "removing $d, unused for two weeks"
+		rm -rf "$d"
+	done
+}
+if [ -f "$out/.built" ]; then
+	prune
 	echo "$out"
 	exit 0
 fi
@@ -149,5 +168,5 @@ start=$SECONDS
 rm -rf "$out/modroot"
 "${kmake[@]}" -s INSTALL_MOD_PATH="$out/modroot" INSTALL_MOD_STRIP=1 modules_install >&2
 log "built in $((SECONDS - start)) s"
-touch "$out/.built"
+prune
 echo "$out"
