@@ -9,7 +9,12 @@
 #   series/apply            every patch applies, in 'series' order, to the
 #                           pristine linux-source tree with no fuzz and no
 #                           offset
-#   series/checkpatch/<p>   scripts/checkpatch.pl --strict on the patch file
+#   series/checkpatch/<p>   scripts/checkpatch.pl --strict on the patch file,
+#                           run from the kernel tree, and run from this repo
+#                           too, where checkpatch takes a git-tracked file
+#                           for a source file (so a patch must not carry
+#                           trailing blanks, such as the " " of empty context
+#                           lines or the "-- " signature)
 #   series/build/<p>        with the series applied up to and including <p>
 #                           (bisectability): a W=1 build of every .c file the
 #                           series has touched so far, where any warning fails,
@@ -84,10 +89,12 @@ done
 if [ $apply_ok = 1 ]; then pass apply; else fail apply "$tmp/apply.log"; finish; fi
 
 # checkpatch on each patch file, from the patched tree (its spelling and
-# const_structs lists).
+# const_structs lists), and from the repo, as a reviewer may run it.
 for p in "${series[@]}"; do
 	if (cd "$work/linux" && scripts/checkpatch.pl --strict --quiet "$patches/$p") \
-		>"$tmp/cp.log" 2>&1; then
+		>"$tmp/cp.log" 2>&1 &&
+	   (cd "$repo" && "$work/linux/scripts/checkpatch.pl" --strict --quiet "$patches/$p") \
+		>>"$tmp/cp.log" 2>&1; then
 		pass "checkpatch/$p"
 	else
 		fail "checkpatch/$p" "$tmp/cp.log"
