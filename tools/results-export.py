@@ -10,11 +10,11 @@
 #   junit.xml      JUnit XML, one <testsuite> per binary or suite
 #
 # Input, in DIR: results.tsv, written by run-tests.sh (one line per result:
-# PASS|FAIL|SKIP, name, log file, start and end time in seconds, and the IGT
-# subtest the result is about, if any), the logs it
-# names, and dmesg.txt, the guest kernel log at the end of the run (each
-# binary's slice lies between run-tests.sh's "gsvm-run-tests: start LABEL"
-# and "gsvm-run-tests: end LABEL" markers). Our test binaries write stdout
+# PASS|FAIL|SKIP, name, log file, start and end time in seconds, the IGT
+# subtest the result is about, if any, and the number of the run of a test
+# binary or KUnit module it came from), the logs it names, and dmesg.txt, the
+# guest kernel log at the end of the run (each run's slice lies between
+# run-tests.sh's "gsvm-run-tests: start run=N ..." and "end run=N" marks). Our test binaries write stdout
 # and stderr into one log, so "out" holds both and "err" is empty.
 #
 # Usage: tools/results-export.py DIR
@@ -43,10 +43,8 @@ def key_of(name):
     """Map a run-tests.sh test name (and its detail) to an IGT-style key."""
     name = name.split(" (", 1)[0]
     parts = name.split("/")
-    if parts[0] == "igt" and len(parts) >= 2:
-        return "igt@" + "@".join(parts[1:3]) if len(parts) > 2 else "igt@" + parts[1]
-    if parts[0] == "kunit" and len(parts) >= 2:
-        return "kunit@" + "@".join(parts[1:3])
+    if parts[0] in ("igt", "kunit") and len(parts) >= 2:
+        return parts[0] + "@" + "@".join(parts[1:3])
     m = re.match(r"^selfcheck-(.*)$", name)
     if m:
         return "gsvm@selfcheck@" + m.group(1)
@@ -71,21 +69,18 @@ def subtest_output(log, subtest):
 
 
 def dmesg_slices(dmesg):
-    """Kernel log lines between the start and end marks of each label."""
-    slices, open_ = {}, {}
+    """Kernel log lines between the start and end marks of each run."""
+    slices, run, lines = {}, None, []
     for line in dmesg.splitlines():
-        m = re.search(r"gsvm-run-tests: (start|end) (\S+)", line)
+        m = re.search(r"gsvm-run-tests: (start|end) run=([0-9]+)", line)
         if m:
-            what, label = m.groups()
-            if what == "start":
-                open_[label] = []
-            elif label in open_:
-                slices[label] = "".join(l + "\n" for l in open_.pop(label))
-            continue
-        for lines in open_.values():
+            if run is not None:
+                slices[run] = "".join(l + "\n" for l in lines)
+            run, lines = (m.group(2), []) if m.group(1) == "start" else (None, [])
+        elif run is not None:
             lines.append(line)
-    for label, lines in open_.items():
-        slices.setdefault(label, "".join(l + "\n" for l in lines))
+    if run is not None:
+        slices[run] = "".join(l + "\n" for l in lines)
     return slices
 
 
@@ -95,20 +90,17 @@ def export(d):
         f = line.split("\t")
         if len(f) < 5 or f[0] not in RESULT:
             continue
-        rows.append((f + [""])[:6])
+        rows.append((f + ["", ""])[:7])
     dm = dmesg_slices(read(os.path.join(d, "dmesg.txt")))
     logs = {}
     tests = {}
-    for res, name, log, t0, t1, sub in rows:
+    for res, name, log, t0, t1, sub, run in rows:
         key = key_of(name)
-        base = name.split(" (", 1)[0]
-        parts = base.split("/")
         text = logs.setdefault(log, read(log)) if log else ""
         out, secs = text, None
         if sub:
             out, secs = subtest_output(text, sub)
             out = out or text
-        label = "/".join(parts[:2]) if parts[0] in ("igt", "kunit") else base
         start, end = float(t0 or 0), float(t1 or 0)
         if secs is not None:
             start, end = 0.0, secs
@@ -116,7 +108,7 @@ def export(d):
             "result": RESULT[res],
             "out": out,
             "err": "",
-            "dmesg": dm.get(label, ""),
+            "dmesg": dm.get(run, ""),
             "time": {"__type__": "TimeAttribute", "start": start, "end": end},
         }
         if " (" in name:
@@ -183,14 +175,16 @@ def selftest():
                     "Subtest a: SUCCESS (0.250s)\nStarting subtest: b\nstale read\n"
                     "Subtest b: FAIL (1.500s)\n")
         with open(os.path.join(d, "dmesg.txt"), "w") as f:
-            f.write("[1] boot\n[2] gsvm-run-tests: start igt/bin\n[3] inside\n"
-                    "[4] gsvm-run-tests: end igt/bin (status 98)\n[5] after\n")
+            f.write("[1] boot\n[2] gsvm-run-tests: start run=1 igt/bin\n[3] inside\n"
+                    "[4] gsvm-run-tests: end run=1 igt/bin (status 98)\n[5] after\n"
+                    "[6] gsvm-run-tests: start run=2 igt/bin --run-subtest b\n"
+                    "[7] selfcheck\n[8] gsvm-run-tests: end run=2 igt/bin\n")
         with open(os.path.join(d, "results.tsv"), "w") as f:
-            f.write("PASS\tigt/bin/a\t%s\t1\t2\ta\n" % log)
-            f.write("FAIL\tigt/bin/b (FAIL)\t%s\t1\t2\tb\n" % log)
+            f.write("PASS\tigt/bin/a\t%s\t1\t2\ta\t1\n" % log)
+            f.write("FAIL\tigt/bin/b (FAIL)\t%s\t1\t2\tb\t1\n" % log)
             f.write("SKIP\tkunit/s/c (no device)\t\t3\t3\n")
             f.write("PASS\tlint/w1e\t\t0\t4\n")
-            f.write("PASS\tselfcheck-skip_tlb_inval-b (the injected bug is caught)\t%s\t5\t6\tb\n"
+            f.write("PASS\tselfcheck-skip_tlb_inval-b (the injected bug is caught)\t%s\t5\t6\tb\t2\n"
                     % log)
         tests = export(d)
         with open(os.path.join(d, "results.json")) as f:
@@ -205,7 +199,9 @@ def selftest():
         check("out", "hello a" in t["igt@bin@a"]["out"] and "stale read" not in
               t["igt@bin@a"]["out"] and "stale read" in t["igt@bin@b"]["out"])
         check("time", t["igt@bin@b"]["time"]["end"] == 1.5)
-        check("dmesg", t["igt@bin@a"]["dmesg"] == "[3] inside\n")
+        check("dmesg", t["igt@bin@a"]["dmesg"] == "[3] inside\n" and
+              t["gsvm@selfcheck@skip_tlb_inval-b"]["dmesg"] == "[7] selfcheck\n" and
+              t["kunit@s@c"]["dmesg"] == "")
         check("selfcheck-out", "stale read" in t["gsvm@selfcheck@skip_tlb_inval-b"]["out"])
         j = ET.parse(os.path.join(d, "junit.xml")).getroot()
         cases = j.findall(".//testcase")

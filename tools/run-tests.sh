@@ -59,12 +59,20 @@ passed=0 failed=0 skipped=0
 
 # Each result also goes to $logdir/results.tsv for tools/results-export.py:
 # result, name, the log it came from (cur_log), start (cur_t0) and end time,
-# and the IGT subtest it is about (cur_sub).
-cur_log='' cur_sub='' cur_t0=''
+# the IGT subtest it is about (cur_sub), and the number of the run of a
+# binary or module it came from (cur_run, marked in the kernel log by
+# begin_run/end_run, so each result gets its run's part of dmesg).
+cur_log='' cur_sub='' cur_t0='' cur_run='' runs=0
 record() {
-	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$cur_log" "${cur_t0:-$EPOCHREALTIME}" \
-		"$EPOCHREALTIME" "$cur_sub" >>"$logdir/results.tsv" 2>/dev/null
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$cur_log" "${cur_t0:-$EPOCHREALTIME}" \
+		"$EPOCHREALTIME" "$cur_sub" "$cur_run" >>"$logdir/results.tsv" 2>/dev/null
 }
+begin_run() {	# begin_run WHAT...: a numbered run starts
+	runs=$((runs + 1))
+	cur_run=$runs cur_t0=$EPOCHREALTIME
+	gsvm_mark "start run=$cur_run $*"
+}
+end_run() { gsvm_mark "end run=$cur_run $*"; }
 pass() { echo "PASS $*"; passed=$((passed + 1)); record PASS "$*"; }
 fail() { echo "FAIL $*"; failed=$((failed + 1)); record FAIL "$*"; }
 skip() { echo "SKIP $*"; skipped=$((skipped + 1)); record SKIP "$*"; }
@@ -125,11 +133,10 @@ unload_all() {
 run_igt() {
 	local log=$1 label=$2 bin=$3 rc subtest result n_fail=0 n_sub=0 n_skip=0 n_open=0 started=()
 	shift 3
-	cur_t0=$EPOCHREALTIME
-	gsvm_mark "start $label $*"
+	begin_run "$label $*"
 	timeout -k 10 "$test_timeout" "$bin" "$@" </dev/null >"$log" 2>&1
 	rc=$?
-	gsvm_mark "end $label (status $rc)"
+	end_run "$label (status $rc)"
 	cur_log=$log
 
 	while read -r subtest result; do
@@ -196,7 +203,7 @@ run_igt() {
 		echo "    --- $label: last lines of $log"
 		show "$log"
 	fi
-	cur_log='' cur_t0=''
+	cur_log='' cur_t0='' cur_run=''
 }
 
 # parse_ktap SUITE FILE: one result per test case of a KUnit suite's debugfs
@@ -242,14 +249,13 @@ run_kunit() {
 	local mod=$1 before suites suite results kunitfs=/sys/kernel/debug/kunit
 	shift
 	before=$(ls "$kunitfs" 2>/dev/null)
-	cur_t0=$EPOCHREALTIME
-	gsvm_mark "start kunit $mod"
+	begin_run "kunit $mod"
 	if ! "$@" 2>"$logdir/kunit-$mod.log"; then
 		fail "kunit/$mod (does not load)"
 		show "$logdir/kunit-$mod.log"
 		return
 	fi
-	gsvm_mark "end kunit $mod"
+	end_run "kunit $mod"
 	suites=$(comm -13 <(echo "$before") <(ls "$kunitfs" 2>/dev/null))
 	[ -n "$suites" ] || fail "kunit/$mod (no test suite appeared in $kunitfs)"
 	for suite in $suites; do
@@ -258,7 +264,7 @@ run_kunit() {
 		cur_log=$logdir/kunit-$suite.ktap
 		parse_ktap "$suite" "$results"
 	done
-	cur_log='' cur_t0=''
+	cur_log='' cur_t0='' cur_run=''
 	gsvm_mark "unload kunit $mod"
 	if ! gsvm_unload "$mod" 2>>"$logdir/unload.log"; then
 		fail "module-unload ($mod would not unload)"
@@ -272,17 +278,16 @@ run_kunit() {
 run_mutant() {
 	local dir=${1%/} name kcase msg results=/sys/kernel/debug/kunit/drm_gpusvm/results
 	name=$(basename "$dir")
-	cur_t0=$EPOCHREALTIME
-	gsvm_mark "start mutant $name"
+	begin_run "mutant $name"
 	if ! insmod "$dir/drm_gpusvm_helper.ko" 2>"$logdir/mutant-$name.log" ||
 	   ! modprobe drm_gpusvm_test 2>>"$logdir/mutant-$name.log"; then
 		fail "selfcheck-drm_gpusvm-$name (does not load)"
 		show "$logdir/mutant-$name.log"
 		gsvm_unload drm_gpusvm_helper 2>/dev/null
-		cur_t0=''
+		cur_t0='' cur_run=''
 		return
 	fi
-	gsvm_mark "end mutant $name"
+	end_run "mutant $name"
 	cp "$results" "$logdir/mutant-$name.ktap" 2>/dev/null
 	cur_log=$logdir/mutant-$name.ktap
 	while IFS='|' read -r kcase msg; do
@@ -294,7 +299,7 @@ run_mutant() {
 			show "$results" 60
 		fi
 	done <"$dir/expect"
-	cur_log='' cur_t0=''
+	cur_log='' cur_t0='' cur_run=''
 	if ! gsvm_unload drm_gpusvm_test 2>>"$logdir/unload.log" ||
 	   ! gsvm_unload drm_gpusvm_helper 2>>"$logdir/unload.log"; then
 		fail "module-unload (after mutant $name)"
