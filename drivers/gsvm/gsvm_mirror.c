@@ -51,12 +51,17 @@
  *   primed with fs_reclaim at init (drm_gpusvm_init()) so that a violation
  *   is reported on first use.
  *
+ * - &gsvm_mirror.inval_lock (spinlock), innermost: protects
+ *   &gsvm_mirror.invalidated. Taken by the notifier passes under the
+ *   notifier lock and by gsvm_mirror_revalidate() under &gsvm_mirror.lock.
+ *
  * &gsvm_range.gpu_mapped is written under the notifier lock in write mode,
  * or in read mode with &gsvm_mirror.lock held (binders are serialised by
  * the mutex, invalidations exclude all binders).
  *
  * Notifier passes never allocate, never take &gsvm_mirror.lock and never
- * call mmu_interval_notifier_remove(). A TLB fence is waited for either in
+ * call mmu_interval_notifier_remove(). A TLB fence, or the backend's
+ * dma-fence work (&gsvm_backend_ops.gpu_wait_idle), is waited for either in
  * the finish pass without any gsvm lock, or in the synchronous fallback
  * under the notifier lock (write).
  */
@@ -78,7 +83,8 @@ int gsvm_mirror_init(struct gsvm_mirror *mirror, struct drm_device *drm,
 	int err;
 
 	if (!ops->prepare || !ops->bind || !ops->zap ||
-	    !ops->tlb_inval_submit || !ops->tlb_inval_wait)
+	    !ops->tlb_inval_submit || !ops->tlb_inval_wait ||
+	    !ops->gpu_idle != !ops->gpu_wait_idle)
 		return -EINVAL;
 
 	err = drm_gpusvm_init(&mirror->gpusvm, name, NULL, 0, 0, 0, NULL,
@@ -91,6 +97,8 @@ int gsvm_mirror_init(struct gsvm_mirror *mirror, struct drm_device *drm,
 	mirror->name = name;
 	mirror->ranges = RB_ROOT_CACHED;
 	mutex_init(&mirror->lock);
+	spin_lock_init(&mirror->inval_lock);
+	INIT_LIST_HEAD(&mirror->invalidated);
 	mmgrab(mm);
 	mirror->mm = mm;
 

@@ -49,12 +49,29 @@
  * A range that has no live GPU PTEs needs no TLB invalidation: start only
  * bumps the sequence number and drops the DMA mappings.
  *
+ * GPU work that cannot take page faults (a VM in dma-fence mode) must not
+ * lose its translations while it runs. A backend with such work provides
+ * &gsvm_backend_ops.gpu_idle and &gsvm_backend_ops.gpu_wait_idle: if the
+ * GPU is busy, the start pass only kicks the work and defers the wait, the
+ * zap and the TLB invalidation to the finish pass, so that N busy GPUs
+ * still wait for their work concurrently, as xe_userptr.c does with the VM's
+ * reservation fences. The busy fallback waits for the work under the
+ * notifier lock, which is allowed because that work's completion never
+ * depends on memory allocation or fault servicing.
+ *
+ * Every invalidation also queues the range on &gsvm_mirror.invalidated,
+ * from which gsvm_mirror_revalidate() rebinds it before the driver queues
+ * dma-fence work (a fault-mode VM revalidates on the GPU fault instead).
+ *
  * Validity is sequence based: a range is (re)validated under
  * &gsvm_mirror.lock with drm_gpusvm_get_pages(), whose
  * mmu_interval_read_begin() waits for every in-flight invalidation, and its
  * PTEs are only written if mmu_interval_read_retry() says no invalidation
  * started since, checked under the notifier lock in read mode.
  */
+
+/* Validation attempts before giving up with -EBUSY. */
+#define GSVM_VALIDATE_TRIES	16
 
 static bool gsvm_two_pass = true;
 module_param_named(two_pass, gsvm_two_pass, bool, 0644);
@@ -104,19 +121,24 @@ static void gsvm_range_tlb_inval_sync(struct gsvm_range *range)
 	mirror->ops->tlb_inval_wait(mirror, &fence);
 }
 
-/**
- * gsvm_range_inval_pass1() - Zap a range and start its TLB invalidation
- * @range: The range being invalidated.
- * @two_pass: Whether the wait may be deferred to the finish pass.
- *
- * Called with the notifier lock held in write mode, after
- * mmu_interval_set_seq().
- *
- * Return: The finish object if the TLB wait and the DMA unmap were deferred,
- * NULL if everything is done.
+/* Queue @range for gsvm_mirror_revalidate(); notifier lock held (write). */
+static void gsvm_range_mark_invalid(struct gsvm_range *range)
+{
+	struct gsvm_mirror *mirror = range->mirror;
+
+	gsvm_assert_notifier_write_locked(mirror);
+	spin_lock(&mirror->inval_lock);
+	/* A range being revalidated stays on that list; validation rechecks. */
+	if (list_empty(&range->inval_link))
+		list_add_tail(&range->inval_link, &mirror->invalidated);
+	spin_unlock(&mirror->inval_lock);
+}
+
+/*
+ * Zap @range and, if it had live PTEs, submit a TLB invalidation into its
+ * own fence. Notifier lock held (write), @range->inval_fence free.
  */
-VISIBLE_IF_KUNIT struct mmu_interval_notifier_finish *
-gsvm_range_inval_pass1(struct gsvm_range *range, bool two_pass)
+static bool gsvm_range_zap_submit(struct gsvm_range *range)
 {
 	struct gsvm_mirror *mirror = range->mirror;
 	bool need_inval = false;
@@ -128,16 +150,54 @@ gsvm_range_inval_pass1(struct gsvm_range *range, bool two_pass)
 					      range->size);
 		range->gpu_mapped = false;
 	}
-
-	if (!range->finish_inuse) {
-		if (!need_inval) {
-			gsvm_range_unmap_pages(range);
-			return NULL;
-		}
-
+	if (need_inval) {
 		mirror->ops->tlb_inval_submit(mirror, &range->inval_fence,
 					      gsvm_range_gpu_start(range),
 					      range->size);
+		range->inval_armed = true;
+	}
+	return need_inval;
+}
+
+/**
+ * gsvm_range_inval_pass1() - Zap a range and start its TLB invalidation
+ * @range: The range being invalidated.
+ * @two_pass: Whether the wait may be deferred to the finish pass.
+ *
+ * Called with the notifier lock held in write mode, after
+ * mmu_interval_set_seq().
+ *
+ * If the backend reports GPU work that cannot fault still running on the
+ * VM (&gsvm_backend_ops.gpu_idle), the zap must wait for it: the start
+ * pass only kicks it and defers the wait, the zap and the TLB invalidation
+ * to the finish pass.
+ *
+ * Return: The finish object if the remaining work was deferred, NULL if
+ * everything is done.
+ */
+VISIBLE_IF_KUNIT struct mmu_interval_notifier_finish *
+gsvm_range_inval_pass1(struct gsvm_range *range, bool two_pass)
+{
+	struct gsvm_mirror *mirror = range->mirror;
+	bool gpu_busy, need_inval = false;
+
+	gsvm_assert_notifier_write_locked(mirror);
+	gsvm_range_mark_invalid(range);
+
+	gpu_busy = mirror->ops->gpu_idle && !mirror->ops->gpu_idle(mirror);
+	if (gpu_busy && two_pass && !range->finish_inuse) {
+		range->finish_inuse = true;
+		range->zap_deferred = true;
+		return &range->finish;
+	}
+	if (gpu_busy)
+		mirror->ops->gpu_wait_idle(mirror);
+
+	if (!range->finish_inuse) {
+		if (!gsvm_range_zap_submit(range)) {
+			gsvm_range_unmap_pages(range);
+			return NULL;
+		}
 		if (two_pass) {
 			range->finish_inuse = true;
 			return &range->finish;
@@ -154,9 +214,15 @@ gsvm_range_inval_pass1(struct gsvm_range *range, bool two_pass)
 	 * lock, so wait for it here too: the CPU must not reuse the pages
 	 * before every TLB invalidation covering them has completed.
 	 */
+	if (range->gpu_mapped) {
+		need_inval = mirror->ops->zap(mirror, gsvm_range_gpu_start(range),
+					      range->size);
+		range->gpu_mapped = false;
+	}
 	if (need_inval)
 		gsvm_range_tlb_inval_sync(range);
-	mirror->ops->tlb_inval_wait(mirror, &range->inval_fence);
+	if (range->inval_armed)
+		mirror->ops->tlb_inval_wait(mirror, &range->inval_fence);
 	gsvm_range_unmap_pages(range);
 	return NULL;
 }
@@ -166,15 +232,28 @@ EXPORT_SYMBOL_IF_KUNIT(gsvm_range_inval_pass1);
  * gsvm_range_inval_pass2() - Complete a deferred invalidation
  * @range: The range whose start pass returned its finish object.
  *
- * Waits for the TLB invalidation without holding the notifier lock (no
- * binder can run: mmu_interval_read_begin() waits for this pass), then
- * DMA-unmaps the pages and releases the finish object.
+ * If the start pass found the GPU busy, waits for it first, then zaps and
+ * submits the TLB invalidation. Waits for the TLB invalidation without
+ * holding the notifier lock (no binder can run: mmu_interval_read_begin()
+ * waits for this pass), then DMA-unmaps the pages and releases the finish
+ * object.
  */
 VISIBLE_IF_KUNIT void gsvm_range_inval_pass2(struct gsvm_range *range)
 {
 	struct gsvm_mirror *mirror = range->mirror;
+	bool need_inval = true;
 
-	mirror->ops->tlb_inval_wait(mirror, &range->inval_fence);
+	/* Only this invalidation's start pass set it; nobody else clears it. */
+	if (range->zap_deferred) {
+		mirror->ops->gpu_wait_idle(mirror);
+		gsvm_notifier_lock_write(mirror);
+		range->zap_deferred = false;
+		need_inval = gsvm_range_zap_submit(range);
+		gsvm_notifier_unlock_write(mirror);
+	}
+
+	if (need_inval)
+		mirror->ops->tlb_inval_wait(mirror, &range->inval_fence);
 
 	gsvm_notifier_lock_write(mirror);
 	WARN_ON_ONCE(!range->finish_inuse);
@@ -229,8 +308,11 @@ EXPORT_SYMBOL_IF_KUNIT(gsvm_range_notifier_ops);
  * returns at once if the mapping is still valid), then writes the GPU PTEs
  * unless an invalidation started meanwhile, in which case it starts over.
  *
+ * On success the range leaves &gsvm_mirror.invalidated.
+ *
  * Return: 0, -EFAULT if the CPU range is no longer (fully) mapped or lacks
- * the needed access, -ENOMEM, -EBUSY on repeated races.
+ * the needed access, -ENOMEM, -EBUSY if invalidations kept racing with it
+ * %GSVM_VALIDATE_TRIES times.
  */
 static int gsvm_range_validate(struct gsvm_range *range)
 {
@@ -238,12 +320,13 @@ static int gsvm_range_validate(struct gsvm_range *range)
 	struct drm_gpusvm_ctx ctx = {
 		.read_only = range->read_only,
 	};
+	unsigned int tries;
 	int err;
 
 	lockdep_assert_held(&mirror->lock);
 	trace_gsvm_range_validate(range);
 
-	do {
+	for (tries = 0; tries < GSVM_VALIDATE_TRIES; tries++) {
 		err = drm_gpusvm_get_pages(&mirror->gpusvm, &range->pages,
 					   mirror->mm, &range->notifier,
 					   range->cpu_start,
@@ -264,9 +347,14 @@ static int gsvm_range_validate(struct gsvm_range *range)
 					  range->read_only);
 			WRITE_ONCE(range->gpu_mapped, true);
 		}
+		spin_lock(&mirror->inval_lock);
+		list_del_init(&range->inval_link);
+		spin_unlock(&mirror->inval_lock);
 		drm_gpusvm_notifier_unlock(&mirror->gpusvm);
 		return 0;
-	} while (true);
+	}
+
+	return -EBUSY;
 }
 
 static struct gsvm_range *gsvm_range_lookup(struct gsvm_mirror *mirror,
@@ -317,6 +405,9 @@ void gsvm_range_destroy(struct gsvm_range *range)
 
 	interval_tree_remove(&range->itree, &mirror->ranges);
 	mmu_interval_notifier_remove(&range->notifier);
+	spin_lock(&mirror->inval_lock);
+	list_del(&range->inval_link);
+	spin_unlock(&mirror->inval_lock);
 	gsvm_range_teardown(range);
 	kfree(range);
 }
@@ -365,6 +456,7 @@ int gsvm_range_bind(struct gsvm_mirror *mirror, unsigned long cpu_start,
 	range->read_only = read_only;
 	range->itree.start = gpu_start;
 	range->itree.last = gpu_start + size - 1;
+	INIT_LIST_HEAD(&range->inval_link);
 	drm_gpusvm_init_pages(&range->pages, mirror->drm);
 
 	mutex_lock(&mirror->lock);
@@ -393,6 +485,9 @@ int gsvm_range_bind(struct gsvm_mirror *mirror, unsigned long cpu_start,
 
 err_remove:
 	mmu_interval_notifier_remove(&range->notifier);
+	spin_lock(&mirror->inval_lock);
+	list_del(&range->inval_link);
+	spin_unlock(&mirror->inval_lock);
 	gsvm_range_teardown(range);
 	mutex_unlock(&mirror->lock);
 	kfree(range);
@@ -470,3 +565,73 @@ int gsvm_handle_fault(struct gsvm_mirror *mirror, u64 gpu_addr, bool write)
 	return err;
 }
 EXPORT_SYMBOL_NS_GPL(gsvm_handle_fault, "GSVM");
+
+/**
+ * gsvm_mirror_revalidate() - Revalidate every range invalidated since its
+ *	last validation
+ * @mirror: The mirror; must be called from a task using @mirror's mm.
+ *
+ * For a VM whose GPU work cannot fault (dma-fence mode), the driver calls
+ * this before queuing GPU work, then checks gsvm_mirror_valid() under the
+ * notifier lock before publishing the work's fence, and starts over if an
+ * invalidation came in between. A range whose CPU memory is gone
+ * (-EFAULT) is left unmapped and no longer revalidated, as Xe does with
+ * userptrs: a GPU access to it faults.
+ *
+ * Return: 0, -ENOMEM, -EBUSY if invalidations kept racing with a range.
+ */
+int gsvm_mirror_revalidate(struct gsvm_mirror *mirror)
+{
+	struct gsvm_range *range;
+	LIST_HEAD(todo);
+	int err = 0;
+
+	if (current->mm != mirror->mm)
+		return -EPERM;
+
+	mutex_lock(&mirror->lock);
+	spin_lock(&mirror->inval_lock);
+	list_splice_init(&mirror->invalidated, &todo);
+	while (!err && !list_empty(&todo)) {
+		range = list_first_entry(&todo, struct gsvm_range, inval_link);
+		spin_unlock(&mirror->inval_lock);
+
+		/* Leaves @todo on success. */
+		err = gsvm_range_validate(range);
+
+		spin_lock(&mirror->inval_lock);
+		if (err == -EFAULT) {
+			list_del_init(&range->inval_link);
+			err = 0;
+		}
+	}
+	list_splice(&todo, &mirror->invalidated);
+	spin_unlock(&mirror->inval_lock);
+	mutex_unlock(&mirror->lock);
+
+	return err;
+}
+EXPORT_SYMBOL_NS_GPL(gsvm_mirror_revalidate, "GSVM");
+
+/**
+ * gsvm_mirror_valid() - Whether no range awaits revalidation
+ * @mirror: The mirror.
+ *
+ * Called with the notifier lock held (drm_gpusvm_notifier_lock()), which
+ * keeps the answer true until it is dropped.
+ *
+ * Return: true if every range is either validated at its current sequence
+ * number or known to have lost its CPU memory.
+ */
+bool gsvm_mirror_valid(struct gsvm_mirror *mirror)
+{
+	bool valid;
+
+	lockdep_assert_held(&mirror->gpusvm.notifier_lock);
+
+	spin_lock(&mirror->inval_lock);
+	valid = list_empty(&mirror->invalidated);
+	spin_unlock(&mirror->inval_lock);
+	return valid;
+}
+EXPORT_SYMBOL_NS_GPL(gsvm_mirror_valid, "GSVM");

@@ -10,6 +10,7 @@
 #include <linux/list.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 
 #include <drm/drm_gpusvm.h>
@@ -67,6 +68,18 @@ struct gsvm_tlb_inval_fence {
  *	the fence may live on the caller's stack. May be called more than
  *	once, and concurrently, for one submission. May be called with or
  *	without the notifier lock held; never allocates.
+ * @gpu_idle: (optional) For a VM whose GPU work cannot take page faults
+ *	(dma-fence mode): kick that work towards completion and return true
+ *	if none is left that may access the mirror. Must not sleep or
+ *	allocate. Called from the start pass with the notifier lock held in
+ *	write mode. If it returns false, the zap waits for @gpu_wait_idle.
+ *	NULL for a VM whose GPU work faults (fault mode): zapping is enough
+ *	to stop it.
+ * @gpu_wait_idle: (required with @gpu_idle) Wait for the work @gpu_idle
+ *	kicked. That work must complete in bounded time without allocating
+ *	memory or servicing page faults (dma-fence rules), as it is waited
+ *	for from the finish pass, or under the notifier lock in write mode in
+ *	the synchronous fallback.
  *
  * These map one to one onto Xe: @prepare/@bind onto the PT update of a
  * bind, @zap onto xe_pt_zap_ptes_range(), @tlb_inval_submit onto
@@ -85,6 +98,8 @@ struct gsvm_backend_ops {
 				 u64 start, u64 size);
 	int (*tlb_inval_wait)(struct gsvm_mirror *mirror,
 			      struct gsvm_tlb_inval_fence *fence);
+	bool (*gpu_idle)(struct gsvm_mirror *mirror);
+	void (*gpu_wait_idle)(struct gsvm_mirror *mirror);
 };
 
 /**
@@ -95,6 +110,8 @@ struct gsvm_backend_ops {
  *	start passes all run before any finish pass.
  * @finish: The embedded finish object handed back by the start pass.
  * @itree: Node in &gsvm_mirror.ranges, keyed by GPU virtual address.
+ * @inval_link: Link in &gsvm_mirror.invalidated while the range waits for
+ *	revalidation. Protected by &gsvm_mirror.inval_lock.
  * @pages: The mirrored pages and their DMA addresses (drm_gpusvm pages API).
  * @inval_fence: The TLB invalidation the finish pass waits for.
  * @cpu_start: CPU virtual address of the range.
@@ -102,6 +119,11 @@ struct gsvm_backend_ops {
  * @read_only: The GPU may only read the range.
  * @finish_inuse: @finish is handed out to a pending finish pass.
  *	Protected by the notifier lock (write).
+ * @zap_deferred: The start pass found the GPU busy (&gsvm_backend_ops.gpu_idle)
+ *	and left the zap to the finish pass. Protected by the notifier lock
+ *	(write).
+ * @inval_armed: @inval_fence was submitted at least once, so it may be
+ *	waited for. Protected by the notifier lock (write).
  * @gpu_mapped: The GPU PTEs are live. Written under the notifier lock
  *	(write), or in read mode together with &gsvm_mirror.lock.
  */
@@ -110,12 +132,15 @@ struct gsvm_range {
 	struct mmu_interval_notifier notifier;
 	struct mmu_interval_notifier_finish finish;
 	struct interval_tree_node itree;
+	struct list_head inval_link;
 	struct drm_gpusvm_pages pages;
 	struct gsvm_tlb_inval_fence inval_fence;
 	unsigned long cpu_start;
 	u64 size;
 	bool read_only;
 	bool finish_inuse;
+	bool zap_deferred;
+	bool inval_armed;
 	bool gpu_mapped;
 };
 
@@ -128,6 +153,10 @@ struct gsvm_range {
  * @lock: Serialises binds, unbinds and fault servicing; protects @ranges.
  *	Outside the notifier lock; see DOC: Locking.
  * @ranges: Interval tree of &struct gsvm_range by GPU virtual address.
+ * @inval_lock: Protects @invalidated. Innermost: nests inside the
+ *	notifier lock.
+ * @invalidated: Ranges invalidated since they were last validated, by
+ *	&gsvm_range.inval_link; what gsvm_mirror_revalidate() works through.
  * @name: Name used in traces.
  */
 struct gsvm_mirror {
@@ -137,6 +166,8 @@ struct gsvm_mirror {
 	struct drm_gpusvm gpusvm;
 	struct mutex lock; /* outer: binds, unbinds, faults; protects ranges */
 	struct rb_root_cached ranges;
+	spinlock_t inval_lock; /* protects invalidated */
+	struct list_head invalidated;
 	const char *name;
 };
 
@@ -149,6 +180,8 @@ int gsvm_range_bind(struct gsvm_mirror *mirror, unsigned long cpu_start,
 		    u64 gpu_start, u64 size, bool read_only);
 int gsvm_range_unbind(struct gsvm_mirror *mirror, u64 gpu_start, u64 size);
 int gsvm_handle_fault(struct gsvm_mirror *mirror, u64 gpu_addr, bool write);
+int gsvm_mirror_revalidate(struct gsvm_mirror *mirror);
+bool gsvm_mirror_valid(struct gsvm_mirror *mirror);
 
 /**
  * gsvm_range_gpu_start() - GPU virtual address of a range

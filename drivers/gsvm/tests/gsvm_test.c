@@ -31,6 +31,9 @@
  * @submits: Number of TLB invalidations submitted.
  * @waits: Number of waits.
  * @live_ptes: What zap reports.
+ * @gpu_busy: What gpu_idle reports, inverted (dma-fence mode only).
+ * @idle_waits: Number of gpu_wait_idle calls.
+ * @zaps_at_idle_wait: @zaps when gpu_wait_idle was last called.
  * @last_submitted: The fence of the last submission.
  */
 struct fake_gpu {
@@ -42,6 +45,9 @@ struct fake_gpu {
 	unsigned int submits;
 	unsigned int waits;
 	bool live_ptes;
+	bool gpu_busy;
+	unsigned int idle_waits;
+	unsigned int zaps_at_idle_wait;
 	struct gsvm_tlb_inval_fence *last_submitted;
 };
 
@@ -111,12 +117,39 @@ static int fake_tlb_inval_wait(struct gsvm_mirror *mirror,
 	return 0;
 }
 
+static bool fake_gpu_idle(struct gsvm_mirror *mirror)
+{
+	lockdep_assert_held_write(&mirror->gpusvm.notifier_lock);
+	return !to_fake(mirror)->gpu_busy;
+}
+
+static void fake_gpu_wait_idle(struct gsvm_mirror *mirror)
+{
+	struct fake_gpu *gpu = to_fake(mirror);
+
+	gpu->idle_waits++;
+	gpu->zaps_at_idle_wait = gpu->zaps;
+	/* The fake GPU's dma-fence work ends when it is waited for. */
+	gpu->gpu_busy = false;
+}
+
 static const struct gsvm_backend_ops fake_ops = {
 	.prepare = fake_prepare,
 	.bind = fake_bind,
 	.zap = fake_zap,
 	.tlb_inval_submit = fake_tlb_inval_submit,
 	.tlb_inval_wait = fake_tlb_inval_wait,
+};
+
+/* A backend whose GPU work cannot fault (dma-fence mode). */
+static const struct gsvm_backend_ops fake_dma_fence_ops = {
+	.prepare = fake_prepare,
+	.bind = fake_bind,
+	.zap = fake_zap,
+	.tlb_inval_submit = fake_tlb_inval_submit,
+	.tlb_inval_wait = fake_tlb_inval_wait,
+	.gpu_idle = fake_gpu_idle,
+	.gpu_wait_idle = fake_gpu_wait_idle,
 };
 
 /* A range that looks bound: live PTEs and a DMA mapping to drop. */
@@ -137,6 +170,7 @@ static struct gsvm_range *fake_range(struct kunit *test, struct fake_gpu *gpu)
 	range->size = TEST_NPAGES * PAGE_SIZE;
 	range->itree.start = SZ_1M;
 	range->itree.last = SZ_1M + range->size - 1;
+	INIT_LIST_HEAD(&range->inval_link);
 	drm_gpusvm_init_pages(&range->pages, &gpu->drm);
 	range->pages.dma_addr = dma;
 	range->pages.flags.has_dma_mapping = true;
@@ -157,6 +191,8 @@ static int gsvm_test_init(struct kunit *test)
 	gpu->mirror.ops = &fake_ops;
 	gpu->mirror.name = "gsvm_test";
 	mutex_init(&gpu->mirror.lock);
+	spin_lock_init(&gpu->mirror.inval_lock);
+	INIT_LIST_HEAD(&gpu->mirror.invalidated);
 	test->priv = gpu;
 	return 0;
 }
@@ -327,6 +363,85 @@ static void blockable_start_sets_seq_and_defers(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, range->finish_inuse);
 }
 
+static void invalidation_queues_range_for_revalidation(struct kunit *test)
+{
+	struct fake_gpu *gpu = test->priv;
+	struct gsvm_range *range = fake_range(test, gpu);
+
+	KUNIT_EXPECT_TRUE(test, list_empty(&gpu->mirror.invalidated));
+	KUNIT_ASSERT_NOT_NULL(test, pass1_locked(range, true));
+	KUNIT_EXPECT_FALSE(test, list_empty(&gpu->mirror.invalidated));
+	gsvm_range_inval_pass2(range);
+	/* A second invalidation before revalidation does not queue it twice. */
+	KUNIT_EXPECT_NULL(test, pass1_locked(range, true));
+	KUNIT_EXPECT_TRUE(test, list_is_singular(&gpu->mirror.invalidated));
+}
+
+static void busy_gpu_defers_zap_to_finish(struct kunit *test)
+{
+	struct fake_gpu *gpu = test->priv;
+	struct gsvm_range *range = fake_range(test, gpu);
+
+	gpu->mirror.ops = &fake_dma_fence_ops;
+	gpu->gpu_busy = true;
+
+	KUNIT_ASSERT_PTR_EQ(test, pass1_locked(range, true), &range->finish);
+	/* The start pass must neither wait for the GPU nor zap under it. */
+	KUNIT_EXPECT_EQ(test, gpu->idle_waits, 0);
+	KUNIT_EXPECT_EQ_MSG(test, gpu->zaps, 0,
+			    "PTEs zapped while dma-fence work still ran");
+	KUNIT_EXPECT_TRUE(test, range->gpu_mapped);
+
+	gsvm_range_inval_pass2(range);
+	KUNIT_EXPECT_EQ(test, gpu->idle_waits, 1);
+	KUNIT_EXPECT_EQ_MSG(test, gpu->zaps_at_idle_wait, 0,
+			    "PTEs zapped before the dma-fence work ended");
+	KUNIT_EXPECT_EQ(test, gpu->zaps, 1);
+	KUNIT_EXPECT_EQ(test, gpu->submits, 1);
+	KUNIT_EXPECT_EQ(test, gpu->waits, 1);
+	KUNIT_EXPECT_FALSE(test, range->gpu_mapped);
+	KUNIT_EXPECT_FALSE(test, range->pages.flags.has_dma_mapping);
+	KUNIT_EXPECT_FALSE(test, range->finish_inuse);
+}
+
+static void busy_gpu_busy_finish_waits_in_start(struct kunit *test)
+{
+	struct fake_gpu *gpu = test->priv;
+	struct gsvm_range *range = fake_range(test, gpu);
+
+	gpu->mirror.ops = &fake_dma_fence_ops;
+	gpu->gpu_busy = true;
+	KUNIT_ASSERT_NOT_NULL(test, pass1_locked(range, true));
+
+	/* A concurrent invalidation while the first one deferred everything. */
+	gpu->gpu_busy = true;
+	KUNIT_EXPECT_NULL(test, pass1_locked(range, true));
+	KUNIT_EXPECT_EQ(test, gpu->idle_waits, 1);
+	KUNIT_EXPECT_EQ_MSG(test, gpu->zaps_at_idle_wait, 0,
+			    "PTEs zapped before the dma-fence work ended");
+	KUNIT_EXPECT_FALSE(test, range->gpu_mapped);
+	KUNIT_EXPECT_EQ(test, gpu->submits, 1);
+	KUNIT_EXPECT_FALSE(test, range->pages.flags.has_dma_mapping);
+
+	gsvm_range_inval_pass2(range);
+	KUNIT_EXPECT_FALSE(test, range->finish_inuse);
+}
+
+static void idle_gpu_pipelines_as_fault_mode(struct kunit *test)
+{
+	struct fake_gpu *gpu = test->priv;
+	struct gsvm_range *range = fake_range(test, gpu);
+
+	gpu->mirror.ops = &fake_dma_fence_ops;
+	KUNIT_ASSERT_PTR_EQ(test, pass1_locked(range, true), &range->finish);
+	KUNIT_EXPECT_EQ(test, gpu->zaps, 1);
+	KUNIT_EXPECT_EQ(test, gpu->submits, 1);
+	KUNIT_EXPECT_EQ(test, gpu->waits, 0);
+	KUNIT_EXPECT_EQ(test, gpu->idle_waits, 0);
+	gsvm_range_inval_pass2(range);
+	KUNIT_EXPECT_EQ(test, gpu->waits, 1);
+}
+
 static struct kunit_case gsvm_two_pass_cases[] = {
 	KUNIT_CASE(two_pass_start_submits_without_waiting),
 	KUNIT_CASE(two_pass_finish_waits_then_unmaps),
@@ -337,6 +452,10 @@ static struct kunit_case gsvm_two_pass_cases[] = {
 	KUNIT_CASE(no_live_ptes_needs_no_tlb_inval),
 	KUNIT_CASE(non_blockable_start_touches_nothing),
 	KUNIT_CASE(blockable_start_sets_seq_and_defers),
+	KUNIT_CASE(invalidation_queues_range_for_revalidation),
+	KUNIT_CASE(busy_gpu_defers_zap_to_finish),
+	KUNIT_CASE(busy_gpu_busy_finish_waits_in_start),
+	KUNIT_CASE(idle_gpu_pipelines_as_fault_mode),
 	{}
 };
 
