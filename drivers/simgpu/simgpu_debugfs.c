@@ -32,6 +32,10 @@
  *   discarded and walked again instead of being used. Makes the ``skip_*``
  *   knobs memory-safe: without it, they let the simulated GPU write to
  *   pages the kernel already freed, as broken hardware would.
+ * - ``skip_job_wait`` (rw bool): an invalidation of a dma-fence mode VM
+ *   zaps without waiting for the VM's queued and running batches.
+ * - ``skip_exec_revalidate`` (rw bool): the exec ioctl of a dma-fence mode
+ *   VM queues the batch without revalidating invalidated bindings.
  * - ``stats`` (ro): one ``name value`` line per counter of
  *   &enum simgpu_stat.
  * - ``reset_stats`` (wo): write 1 to zero every counter.
@@ -47,6 +51,7 @@ static const char * const simgpu_stat_names[SIMGPU_STAT_NUM] = {
 	[SIMGPU_STAT_TLB_MISSES] = "tlb_misses",
 	[SIMGPU_STAT_GPU_FAULTS] = "gpu_faults",
 	[SIMGPU_STAT_GPU_FAULTS_FAILED] = "gpu_faults_failed",
+	[SIMGPU_STAT_GPU_FAULTS_UNSERVICED] = "gpu_faults_unserviced",
 	[SIMGPU_STAT_JOBS_COMPLETED] = "jobs_completed",
 	[SIMGPU_STAT_JOBS_FAILED] = "jobs_failed",
 	[SIMGPU_STAT_STALE_TLB_HITS] = "stale_tlb_hits",
@@ -153,6 +158,8 @@ void simgpu_debugfs_device_init(struct simgpu_device *gpu)
 	debugfs_create_bool("skip_finish_wait", 0600, dir, &knobs->skip_finish_wait);
 	debugfs_create_file("hang_tlb_inval", 0600, dir, gpu, &simgpu_hang_fops);
 	debugfs_create_bool("drop_stale_tlb_hits", 0600, dir, &knobs->drop_stale_tlb_hits);
+	debugfs_create_bool("skip_job_wait", 0600, dir, &knobs->skip_job_wait);
+	debugfs_create_bool("skip_exec_revalidate", 0600, dir, &knobs->skip_exec_revalidate);
 	debugfs_create_file("stats", 0400, dir, gpu, &simgpu_stats_fops);
 	debugfs_create_file_unsafe("reset_stats", 0200, dir, gpu, &simgpu_reset_stats_fops);
 }

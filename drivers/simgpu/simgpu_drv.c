@@ -155,6 +155,8 @@ static const struct drm_ioctl_desc simgpu_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(SIMGPU_VM_BIND, simgpu_vm_bind_ioctl, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(SIMGPU_VM_UNBIND, simgpu_vm_unbind_ioctl, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(SIMGPU_EXEC, simgpu_engine_exec_ioctl, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(SIMGPU_WAIT_USER_FENCE, simgpu_engine_wait_ufence_ioctl,
+			  DRM_RENDER_ALLOW),
 };
 
 /* DRM_GEM_FOPS without mmap: simgpu has no GEM objects. */

@@ -5,20 +5,26 @@
 
 #include <linux/align.h>
 #include <linux/atomic.h>
+#include <linux/completion.h>
 #include <linux/build_bug.h>
 #include <linux/delay.h>
 #include <linux/dma-direct.h>
 #include <linux/dma-fence.h>
 #include <linux/highmem.h>
+#include <linux/kthread.h>
 #include <linux/ktime.h>
 #include <linux/math.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/stddef.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include <drm/drm_file.h>
@@ -36,10 +42,11 @@
 /**
  * DOC: simgpu engine
  *
- * Each GPU has one engine, an ordered workqueue: batches run one at a time,
- * in submission order. A batch first waits for its in-fence, then the
- * engine fetches it word by word from GPU virtual memory and executes the
- * commands of &enum drm_simgpu_cmd.
+ * Each GPU has two engines, ordered workqueues on which batches run one at a
+ * time, in submission order: one for dma-fence mode VMs, one for fault-mode
+ * VMs (see DOC: simgpu uAPI). A batch first waits for its in-fence, then
+ * the engine fetches it word by word from GPU virtual memory and executes
+ * the commands of &enum drm_simgpu_cmd.
  *
  * Every access, instruction fetch included, goes through the GPU MMU: with
  * the GPU's &simgpu_tlb.mmu_lock held, simgpu_tlb_translate() looks the
@@ -49,16 +56,31 @@
  * mapping (no IOMMU and no bounce buffering for the faux device).
  *
  * An access that finds no valid translation, or a read-only one for a
- * write, is a GPU page fault: the engine drops the MMU lock, calls
- * gsvm_handle_fault() and replays the access, up to
- * %SIMGPU_FAULT_RETRIES times. The batch's fence carries the first error
- * (-EFAULT, -EACCES, -EINVAL for a malformed batch, -ETIMEDOUT past
+ * write, is a GPU page fault. On a fault-mode VM the engine drops the MMU
+ * lock, posts the fault to the GPU's fault queue, stalls until the fault
+ * worker has answered it (gsvm_handle_fault()) and replays the access, up
+ * to %SIMGPU_FAULT_RETRIES times per access and within the batch's time
+ * budget, which holds across faults. On a dma-fence mode VM the engine
+ * never services a fault: the access fails (-EACCES for a write through a
+ * read-only translation, -EFAULT otherwise) and
+ * ``gpu_faults_unserviced`` counts it. The batch's result is its first
+ * error (-EFAULT, -EACCES, -EINVAL for a malformed batch, -ETIMEDOUT past
  * %SIMGPU_JOB_BUDGET_MS) and the remaining commands are skipped.
  *
- * The batch fence depends on fault servicing, which allocates
- * (hmm_range_fault()): the engine is deliberately not a fence signalling
- * critical section, and its fences must never be waited for by reclaim
- * (simgpu installs them in syncobjs only, never in a dma_resv).
+ * A dma-fence mode batch's fence may be exported anywhere and waited for
+ * by reclaim and by the VM's own invalidations, so from the end of the
+ * in-fence wait to the signalling of its fence the batch runs in a fence
+ * signalling critical section (dma_fence_begin_signalling()): it takes no
+ * lock that is held while waiting for a fence, allocates nothing and never
+ * faults memory in, and lockdep checks it. Its engine is reclaim-safe
+ * (WQ_MEM_RECLAIM). The batch's references are dropped on a third
+ * workqueue, as dropping the last reference on a VM tears it down, which
+ * waits for invalidations that may in turn wait for batches queued behind.
+ *
+ * A fault-mode batch has no dma-fence; it reports its result through a user
+ * fence (&struct drm_simgpu_user_fence), which the engine writes into the
+ * process's memory with kthread_use_mm() and then wakes every waiter of
+ * DRM_IOCTL_SIMGPU_WAIT_USER_FENCE on the GPU.
  */
 
 /* Limits of a batch. */
@@ -68,6 +90,8 @@
 #define SIMGPU_COPY_MAX			SZ_1M
 #define SIMGPU_DELAY_MAX_US		100000
 #define SIMGPU_STORE_LOOP_MAX		1000000
+/* Revalidation attempts of a dma-fence exec before it gives up (-EBUSY). */
+#define SIMGPU_EXEC_TRIES		16
 
 /**
  * struct simgpu_job_fence - Completion fence of a batch
@@ -84,21 +108,47 @@ static_assert(offsetof(struct simgpu_job_fence, base) == 0);
 /**
  * struct simgpu_job - One batch on its way through the engine
  * @work: Engine work item.
+ * @free_work: Drops the job's references, on &simgpu_engine.free_wq.
  * @vm: The VM the batch runs in (a reference).
- * @fence: The batch's completion fence (a reference).
+ * @fence: The batch's completion fence (a reference); dma-fence mode only.
  * @in_fence: Fence to wait for before running, or NULL (a reference).
+ * @seqno: Position in its engine's submission order (traces).
  * @batch_addr: GPU virtual address of the first command.
+ * @ufence_addr: CPU address of the user fence, or 0; fault mode only.
+ * @ufence_value: Value the user fence gets.
  * @pc: GPU virtual address of the next word to fetch.
  * @deadline: End of the time budget.
  */
 struct simgpu_job {
 	struct work_struct work;
+	struct work_struct free_work;
 	struct simgpu_vm *vm;
 	struct dma_fence *fence;
 	struct dma_fence *in_fence;
+	u64 seqno;
 	u64 batch_addr;
+	u64 ufence_addr;
+	u64 ufence_value;
 	u64 pc;
 	ktime_t deadline;
+};
+
+/**
+ * struct simgpu_fault - A GPU page fault waiting in the fault queue
+ * @link: In &simgpu_fault_queue.list.
+ * @vm: The VM of the faulting access.
+ * @va: The faulting GPU virtual address.
+ * @write: The access was a write.
+ * @err: The answer: 0 to replay, or the error that fails the batch.
+ * @done: Completed with @err set.
+ */
+struct simgpu_fault {
+	struct list_head link;
+	struct simgpu_vm *vm;
+	u64 va;
+	bool write;
+	int err;
+	struct completion done;
 };
 
 static const char *simgpu_job_fence_get_driver_name(struct dma_fence *fence)
@@ -173,10 +223,65 @@ static int simgpu_engine_mem_do(struct simgpu_device *gpu, enum simgpu_mem_op op
 	return 0;
 }
 
+static void simgpu_fault_work(struct work_struct *work)
+{
+	struct simgpu_fault_queue *fq = container_of(work, struct simgpu_fault_queue, work);
+	struct simgpu_fault *fault;
+
+	for (;;) {
+		spin_lock(&fq->lock);
+		fault = list_first_entry_or_null(&fq->list, struct simgpu_fault, link);
+		if (fault)
+			list_del(&fault->link);
+		spin_unlock(&fq->lock);
+		if (!fault)
+			return;
+
+		fault->err = simgpu_vm_handle_fault(fault->vm, fault->va, fault->write);
+		complete(&fault->done);
+	}
+}
+
+static bool simgpu_engine_timed_out(const struct simgpu_job *job)
+{
+	return ktime_after(ktime_get(), job->deadline);
+}
+
+/*
+ * A GPU page fault on @va, for which translation returned @xlate_err.
+ * Fault mode: post it to the fault queue and stall until it is answered.
+ * dma-fence mode: never serviced.
+ */
+static int simgpu_engine_fault(struct simgpu_job *job, u64 va, bool write,
+			       int xlate_err)
+{
+	struct simgpu_vm *vm = job->vm;
+	struct simgpu_device *gpu = vm->gpu;
+	struct simgpu_fault_queue *fq = &gpu->faults;
+	struct simgpu_fault fault = { .vm = vm, .va = va, .write = write };
+
+	if (!vm->fault_mode) {
+		simgpu_stat_inc(gpu, SIMGPU_STAT_GPU_FAULTS_UNSERVICED);
+		trace_simgpu_gpu_fault(gpu, vm->asid, va, write, -EFAULT);
+		return xlate_err == -EACCES ? -EACCES : -EFAULT;
+	}
+
+	init_completion(&fault.done);
+	spin_lock(&fq->lock);
+	list_add_tail(&fault.link, &fq->list);
+	spin_unlock(&fq->lock);
+	queue_work(fq->wq, &fq->work);
+	wait_for_completion(&fault.done);
+
+	if (!fault.err && simgpu_engine_timed_out(job))
+		return -ETIMEDOUT;
+	return fault.err;
+}
+
 /*
  * One GPU memory operation on @addr (the destination of a copy, whose
  * source is @src; @len bytes within one page each). Translates and performs
- * it under the MMU lock; on a GPU page fault services it and replays.
+ * it under the MMU lock; on a GPU page fault has it serviced and replays.
  */
 static int simgpu_engine_mem(struct simgpu_job *job, enum simgpu_mem_op op,
 			     u64 addr, u64 src, u32 len, u32 *val)
@@ -208,7 +313,7 @@ static int simgpu_engine_mem(struct simgpu_job *job, enum simgpu_mem_op op,
 		/* GPU page fault on operand i: service it, then replay. */
 		if (retries == SIMGPU_FAULT_RETRIES)
 			return -EFAULT;
-		err = simgpu_vm_handle_fault(vm, va[i], write[i]);
+		err = simgpu_engine_fault(job, va[i], write[i], err);
 		if (err)
 			return err;
 	}
@@ -238,11 +343,6 @@ static void simgpu_engine_sleep(u32 usecs)
 		usleep_range(usecs, usecs + usecs / 8 + 1);
 	else
 		msleep(DIV_ROUND_UP(usecs, USEC_PER_MSEC));
-}
-
-static bool simgpu_engine_timed_out(const struct simgpu_job *job)
-{
-	return ktime_after(ktime_get(), job->deadline);
 }
 
 /* Fetch @n command words at the program counter. */
@@ -396,18 +496,44 @@ static int simgpu_engine_run_batch(struct simgpu_job *job)
 	return 0;
 }
 
-static void simgpu_job_free(struct simgpu_job *job)
+static void simgpu_job_free_work(struct work_struct *work)
 {
+	struct simgpu_job *job = container_of(work, struct simgpu_job, free_work);
+
 	dma_fence_put(job->in_fence);
 	dma_fence_put(job->fence);
 	simgpu_vm_put(job->vm);
 	kfree(job);
 }
 
+/* Write a fault-mode batch's user fence: error first, then the value. */
+static void simgpu_job_write_ufence(struct simgpu_job *job, int err)
+{
+	struct drm_simgpu_user_fence __user *ufence = u64_to_user_ptr(job->ufence_addr);
+	struct mm_struct *mm = job->vm->mirror.mm;
+	struct simgpu_engine *engine = &job->vm->gpu->engine;
+
+	if (job->ufence_addr && mmget_not_zero(mm)) {
+		kthread_use_mm(mm);
+		if (!put_user(err, &ufence->error)) {
+			/* Pairs with smp_rmb() in the wait ioctl. */
+			smp_wmb();
+			if (put_user(job->ufence_value, &ufence->value))
+				err = -EFAULT;
+		}
+		kthread_unuse_mm(mm);
+		mmput_async(mm);
+	}
+
+	wake_up_all(&engine->ufence_wq);
+}
+
 static void simgpu_job_work(struct work_struct *work)
 {
 	struct simgpu_job *job = container_of(work, struct simgpu_job, work);
 	struct simgpu_device *gpu = job->vm->gpu;
+	bool fault_mode = job->vm->fault_mode;
+	bool cookie = false;
 	int err = 0;
 
 	if (job->in_fence &&
@@ -415,22 +541,61 @@ static void simgpu_job_work(struct work_struct *work)
 				    msecs_to_jiffies(SIMGPU_JOB_BUDGET_MS)))
 		err = -ETIMEDOUT;
 
-	trace_simgpu_job_begin(gpu, job->fence->seqno, err);
+	if (!fault_mode)
+		cookie = dma_fence_begin_signalling();
+
+	trace_simgpu_job_begin(gpu, job->seqno, err);
 	if (!err) {
 		job->deadline = ktime_add_ms(ktime_get(), SIMGPU_JOB_BUDGET_MS);
 		err = simgpu_engine_run_batch(job);
 	}
 
-	if (err) {
-		dma_fence_set_error(job->fence, err);
+	if (err)
 		simgpu_stat_inc(gpu, SIMGPU_STAT_JOBS_FAILED);
-	} else {
+	else
 		simgpu_stat_inc(gpu, SIMGPU_STAT_JOBS_COMPLETED);
-	}
-	trace_simgpu_job_end(gpu, job->fence->seqno, err);
+	trace_simgpu_job_end(gpu, job->seqno, err);
 
-	dma_fence_signal(job->fence);
-	simgpu_job_free(job);
+	if (fault_mode) {
+		simgpu_job_write_ufence(job, err);
+	} else {
+		if (err)
+			dma_fence_set_error(job->fence, err);
+		dma_fence_signal(job->fence);
+		dma_fence_end_signalling(cookie);
+	}
+
+	queue_work(gpu->engine.free_wq, &job->free_work);
+}
+
+/*
+ * dma-fence mode: revalidate the VM's invalidated bindings, then return
+ * with the notifier lock held (read) and every binding valid, so that the
+ * batch's fence is published before any invalidation can miss it.
+ */
+static int simgpu_engine_revalidate_lock(struct simgpu_vm *vm)
+{
+	bool skip = READ_ONCE(vm->gpu->knobs.skip_exec_revalidate);
+	unsigned int tries;
+	int err;
+
+	for (tries = 0; tries < SIMGPU_EXEC_TRIES; tries++) {
+		if (!skip) {
+			err = gsvm_mirror_revalidate(&vm->mirror);
+			if (err)
+				return err;
+		}
+
+		drm_gpusvm_notifier_lock(&vm->mirror.gpusvm);
+		if (skip || gsvm_mirror_valid(&vm->mirror))
+			return 0;
+		drm_gpusvm_notifier_unlock(&vm->mirror.gpusvm);
+
+		if (fatal_signal_pending(current))
+			return -EINTR;
+	}
+
+	return -EBUSY;
 }
 
 /**
@@ -439,12 +604,16 @@ static void simgpu_job_work(struct work_struct *work)
  * @data: &struct drm_simgpu_exec.
  * @file: The DRM file.
  *
- * Queues the batch on the engine; its result is reported through the fence
- * installed in the out syncobj.
+ * Queues the batch on the engine of the VM's mode; its result is reported
+ * through the fence installed in the out syncobj (dma-fence mode) or the
+ * user fence (fault mode).
  *
- * Return: 0, -EINVAL for malformed arguments, -ENOENT for an unknown VM, an
- * unknown syncobj or an in-syncobj without a fence, -EPERM from another
- * process, -ENOMEM.
+ * Return: 0, -EINVAL for malformed arguments or a completion the VM's mode
+ * does not allow, -EFAULT for a user fence outside the user address space,
+ * -ENOENT for an unknown VM, an unknown syncobj or an in-syncobj without a
+ * fence, -EPERM from another process, -EBUSY if the bindings of a
+ * dma-fence mode VM kept being invalidated while they were revalidated,
+ * -EINTR if killed meanwhile, -ENOMEM.
  */
 int simgpu_engine_exec_ioctl(struct drm_device *drm, void *data, struct drm_file *file)
 {
@@ -452,7 +621,7 @@ int simgpu_engine_exec_ioctl(struct drm_device *drm, void *data, struct drm_file
 	struct simgpu_engine *engine = &gpu->engine;
 	struct drm_simgpu_exec *args = data;
 	struct drm_syncobj *out_syncobj = NULL;
-	struct simgpu_job_fence *fence;
+	struct simgpu_job_fence *fence = NULL;
 	struct simgpu_job *job;
 	struct simgpu_vm *vm;
 	int err;
@@ -462,19 +631,34 @@ int simgpu_engine_exec_ioctl(struct drm_device *drm, void *data, struct drm_file
 	if (!IS_ALIGNED(args->batch_addr, sizeof(u32)) ||
 	    args->batch_addr >= SIMGPU_VA_SIZE)
 		return -EINVAL;
+	if (!IS_ALIGNED(args->user_fence_addr, sizeof(u64)) ||
+	    (!args->user_fence_addr && args->user_fence_value))
+		return -EINVAL;
 
 	vm = simgpu_vm_lookup(file, args->vm_id);
 	if (IS_ERR(vm))
 		return PTR_ERR(vm);
 
+	err = -EINVAL;
+	if (vm->fault_mode ? args->out_syncobj : args->user_fence_addr)
+		goto err_vm;
+	err = -EFAULT;
+	if (args->user_fence_addr &&
+	    !access_ok(u64_to_user_ptr(args->user_fence_addr),
+		       sizeof(struct drm_simgpu_user_fence)))
+		goto err_vm;
+
 	err = -ENOMEM;
 	job = kzalloc_obj(*job);
 	if (!job)
 		goto err_vm;
-	fence = kzalloc_obj(*fence);
-	if (!fence)
-		goto err_job;
-	snprintf(fence->timeline, sizeof(fence->timeline), "%s-engine", gpu->name);
+	if (!vm->fault_mode) {
+		fence = kzalloc_obj(*fence);
+		if (!fence)
+			goto err_job;
+		snprintf(fence->timeline, sizeof(fence->timeline), "%s-engine",
+			 gpu->name);
+	}
 
 	if (args->in_syncobj) {
 		struct drm_syncobj *syncobj = drm_syncobj_find(file, args->in_syncobj);
@@ -496,18 +680,38 @@ int simgpu_engine_exec_ioctl(struct drm_device *drm, void *data, struct drm_file
 	}
 
 	INIT_WORK(&job->work, simgpu_job_work);
+	INIT_WORK(&job->free_work, simgpu_job_free_work);
 	job->vm = vm;
-	job->fence = &fence->base;
 	job->batch_addr = args->batch_addr;
+	job->ufence_addr = args->user_fence_addr;
+	job->ufence_value = args->user_fence_value;
+
+	if (vm->fault_mode) {
+		spin_lock(&engine->lock);
+		job->seqno = ++engine->lr_seqno;
+		queue_work(engine->lr_wq, &job->work);
+		spin_unlock(&engine->lock);
+		return 0;
+	}
+
+	err = simgpu_engine_revalidate_lock(vm);
+	if (err)
+		goto err_out_syncobj;
 
 	/* Fence seqno order is execution order. */
 	spin_lock(&engine->lock);
 	dma_fence_init64(&fence->base, &simgpu_job_fence_ops, NULL,
 			 engine->fence_context, ++engine->fence_seqno);
+	job->fence = &fence->base;
+	job->seqno = fence->base.seqno;
+	/* Invalidations of the VM's bindings wait for this fence from now on. */
+	dma_fence_put(vm->last_fence);
+	vm->last_fence = dma_fence_get(&fence->base);
 	/* The job may complete and drop its reference at once. */
 	dma_fence_get(&fence->base);
 	queue_work(engine->wq, &job->work);
 	spin_unlock(&engine->lock);
+	drm_gpusvm_notifier_unlock(&vm->mirror.gpusvm);
 
 	if (out_syncobj) {
 		drm_syncobj_replace_fence(out_syncobj, &fence->base);
@@ -516,6 +720,9 @@ int simgpu_engine_exec_ioctl(struct drm_device *drm, void *data, struct drm_file
 	dma_fence_put(&fence->base);
 	return 0;
 
+err_out_syncobj:
+	if (out_syncobj)
+		drm_syncobj_put(out_syncobj);
 err_in_fence:
 	dma_fence_put(job->in_fence);
 err_fence:
@@ -528,6 +735,66 @@ err_vm:
 }
 
 /**
+ * simgpu_engine_wait_ufence_ioctl() - DRM_IOCTL_SIMGPU_WAIT_USER_FENCE
+ * @drm: The DRM device.
+ * @data: &struct drm_simgpu_wait_user_fence.
+ * @file: The DRM file.
+ *
+ * Return: 0 with &drm_simgpu_wait_user_fence.error set, -EINVAL for
+ * malformed arguments, -EFAULT if the fence cannot be read, -ETIME on
+ * timeout, -ERESTARTSYS on a signal.
+ */
+int simgpu_engine_wait_ufence_ioctl(struct drm_device *drm, void *data,
+				    struct drm_file *file)
+{
+	struct simgpu_engine *engine = &to_simgpu_device(drm)->engine;
+	struct drm_simgpu_wait_user_fence *args = data;
+	struct drm_simgpu_user_fence __user *ufence = u64_to_user_ptr(args->addr);
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	long timeout;
+	int err;
+
+	if (args->extensions || args->flags || args->reserved[0] || args->reserved[1] ||
+	    args->timeout_ns < 0 || !IS_ALIGNED(args->addr, sizeof(u64)))
+		return -EINVAL;
+	if (!access_ok(ufence, sizeof(*ufence)))
+		return -EFAULT;
+
+	timeout = min_t(u64, nsecs_to_jiffies64(args->timeout_ns), MAX_SCHEDULE_TIMEOUT);
+
+	add_wait_queue(&engine->ufence_wq, &wait);
+	for (;;) {
+		u64 value;
+		s32 error;
+
+		if (get_user(value, &ufence->value)) {
+			err = -EFAULT;
+			break;
+		}
+		if (value == args->value) {
+			/* Pairs with smp_wmb() in simgpu_job_write_ufence(). */
+			smp_rmb();
+			err = get_user(error, &ufence->error) ? -EFAULT : 0;
+			if (!err)
+				args->error = error;
+			break;
+		}
+		if (signal_pending(current)) {
+			err = -ERESTARTSYS;
+			break;
+		}
+		if (!timeout) {
+			err = -ETIME;
+			break;
+		}
+		timeout = wait_woken(&wait, TASK_INTERRUPTIBLE, timeout);
+	}
+	remove_wait_queue(&engine->ufence_wq, &wait);
+
+	return err;
+}
+
+/**
  * simgpu_engine_init() - Start a GPU's engine
  * @gpu: The GPU; &simgpu_device.name is set.
  *
@@ -536,23 +803,52 @@ err_vm:
 int simgpu_engine_init(struct simgpu_device *gpu)
 {
 	struct simgpu_engine *engine = &gpu->engine;
+	struct simgpu_fault_queue *fq = &gpu->faults;
 
 	spin_lock_init(&engine->lock);
+	init_waitqueue_head(&engine->ufence_wq);
 	engine->fence_context = dma_fence_context_alloc(1);
 	engine->fence_seqno = 0;
-	engine->wq = alloc_ordered_workqueue("%s-engine", 0, gpu->name);
+	engine->lr_seqno = 0;
 
-	return engine->wq ? 0 : -ENOMEM;
+	spin_lock_init(&fq->lock);
+	INIT_LIST_HEAD(&fq->list);
+	INIT_WORK(&fq->work, simgpu_fault_work);
+
+	engine->wq = alloc_ordered_workqueue("%s-engine", WQ_MEM_RECLAIM, gpu->name);
+	engine->lr_wq = alloc_ordered_workqueue("%s-engine-lr", 0, gpu->name);
+	engine->free_wq = alloc_workqueue("%s-engine-free", WQ_UNBOUND, 0, gpu->name);
+	fq->wq = alloc_ordered_workqueue("%s-faults", 0, gpu->name);
+	if (!engine->wq || !engine->lr_wq || !engine->free_wq || !fq->wq) {
+		simgpu_engine_fini(gpu);
+		return -ENOMEM;
+	}
+
+	return 0;
 }
 
 /**
  * simgpu_engine_fini() - Stop a GPU's engine
  * @gpu: The GPU.
  *
- * Runs every queued batch to completion first, which drops the last
- * references on the VMs of closed files.
+ * Runs every queued batch to completion first (fault-mode batches with the
+ * fault worker still answering), then drops their references, the last
+ * ones on the VMs of closed files.
  */
 void simgpu_engine_fini(struct simgpu_device *gpu)
 {
-	destroy_workqueue(gpu->engine.wq);
+	struct simgpu_engine *engine = &gpu->engine;
+
+	if (engine->lr_wq)
+		destroy_workqueue(engine->lr_wq);
+	if (engine->wq)
+		destroy_workqueue(engine->wq);
+	if (gpu->faults.wq)
+		destroy_workqueue(gpu->faults.wq);
+	if (engine->free_wq)
+		destroy_workqueue(engine->free_wq);
+	engine->lr_wq = NULL;
+	engine->wq = NULL;
+	engine->free_wq = NULL;
+	gpu->faults.wq = NULL;
 }

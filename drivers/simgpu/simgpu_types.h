@@ -13,6 +13,7 @@
 #include <linux/list.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
@@ -63,6 +64,8 @@ struct mm_struct;
  * @SIMGPU_STAT_TLB_MISSES: Translations that walked the page table.
  * @SIMGPU_STAT_GPU_FAULTS: GPU page faults raised by the engine.
  * @SIMGPU_STAT_GPU_FAULTS_FAILED: GPU page faults gsvm could not service.
+ * @SIMGPU_STAT_GPU_FAULTS_UNSERVICED: GPU page faults on dma-fence mode VMs,
+ *	which the engine never services (the batch fails with -EFAULT).
  * @SIMGPU_STAT_JOBS_COMPLETED: Batches that completed without error.
  * @SIMGPU_STAT_JOBS_FAILED: Batches whose fence carries an error.
  * @SIMGPU_STAT_STALE_TLB_HITS: TLB hits whose entry no longer matched the
@@ -77,6 +80,7 @@ enum simgpu_stat {
 	SIMGPU_STAT_TLB_MISSES,
 	SIMGPU_STAT_GPU_FAULTS,
 	SIMGPU_STAT_GPU_FAULTS_FAILED,
+	SIMGPU_STAT_GPU_FAULTS_UNSERVICED,
 	SIMGPU_STAT_JOBS_COMPLETED,
 	SIMGPU_STAT_JOBS_FAILED,
 	SIMGPU_STAT_STALE_TLB_HITS,
@@ -105,6 +109,18 @@ struct simgpu_knobs {
 	 *	and treated as a miss instead of being used.
 	 */
 	bool drop_stale_tlb_hits;
+	/**
+	 * @skip_job_wait: Invalidations of a dma-fence mode VM zap without
+	 *	waiting for its queued and running batches (a bug injected for
+	 *	the self-checks).
+	 */
+	bool skip_job_wait;
+	/**
+	 * @skip_exec_revalidate: The exec ioctl of a dma-fence mode VM queues
+	 *	the batch without revalidating invalidated bindings (a bug
+	 *	injected for the self-checks).
+	 */
+	bool skip_exec_revalidate;
 };
 
 /**
@@ -212,20 +228,56 @@ struct simgpu_tlb_inval {
 };
 
 /**
- * struct simgpu_engine - The GPU's command engine
+ * struct simgpu_fault_queue - The GPU's page-fault queue
+ *
+ * The shape of Xe's xe_pagefault.c: the engine posts a fault and stalls
+ * the batch; a worker services faults in arrival order and answers each.
+ */
+struct simgpu_fault_queue {
+	/** @lock: Protects @list. */
+	spinlock_t lock;
+	/** @list: Faults not yet picked up by @work. */
+	struct list_head list;
+	/** @work: Services the faults of @list. */
+	struct work_struct work;
+	/** @wq: Ordered workqueue running @work. */
+	struct workqueue_struct *wq;
+};
+
+/**
+ * struct simgpu_engine - The GPU's command engines
+ *
+ * Two engines, as Xe separates dma-fence and long-running work on one
+ * engine group: dma-fence mode batches run on @wq, fault-mode batches on
+ * @lr_wq, so that a dma-fence batch never waits behind fault servicing.
  */
 struct simgpu_engine {
-	/** @wq: Ordered workqueue: batches run one at a time, in order. */
+	/**
+	 * @wq: Ordered, reclaim-safe workqueue of dma-fence mode batches: they
+	 *	run one at a time, in order.
+	 */
 	struct workqueue_struct *wq;
+	/** @lr_wq: Ordered workqueue of fault-mode (long-running) batches. */
+	struct workqueue_struct *lr_wq;
+	/**
+	 * @free_wq: Drops the batches' VM references, which may tear a VM
+	 *	down: never on @wq, whose batches an invalidation may wait for.
+	 */
+	struct workqueue_struct *free_wq;
+	/** @ufence_wq: Woken whenever a user fence was written. */
+	wait_queue_head_t ufence_wq;
 	/**
 	 * @lock: Makes the fence seqno order of batches their execution
-	 *	order; protects @fence_seqno.
+	 *	order; protects @fence_seqno, @lr_seqno and
+	 *	&simgpu_vm.last_fence.
 	 */
 	spinlock_t lock;
 	/** @fence_context: dma-fence context of the batch fences. */
 	u64 fence_context;
 	/** @fence_seqno: Last seqno used in @fence_context. */
 	u64 fence_seqno;
+	/** @lr_seqno: Last seqno of a fault-mode batch (traces only). */
+	u64 lr_seqno;
 };
 
 /**
@@ -250,8 +302,10 @@ struct simgpu_device {
 	struct simgpu_tlb tlb;
 	/** @tlb_inval: The TLB invalidation queue. */
 	struct simgpu_tlb_inval tlb_inval;
-	/** @engine: The command engine. */
+	/** @engine: The command engines. */
 	struct simgpu_engine engine;
+	/** @faults: The page-fault queue of fault-mode VMs. */
+	struct simgpu_fault_queue faults;
 	/** @debugfs: This GPU's directory under /sys/kernel/debug/simgpu. */
 	struct dentry *debugfs;
 };
@@ -294,6 +348,16 @@ struct simgpu_vm {
 	atomic_t num_bindings;
 	/** @asid: Address-space id, unique on @gpu while the VM lives. */
 	u32 asid;
+	/** @fault_mode: Created with %DRM_SIMGPU_VM_CREATE_FAULT_MODE. */
+	bool fault_mode;
+	/**
+	 * @last_fence: Fence of the last batch queued on a dma-fence mode VM,
+	 *	or NULL; batches of a VM complete in order, so it signals once
+	 *	all have. Protected by &simgpu_engine.lock; published under the
+	 *	notifier lock (read), so invalidations (write) see every batch
+	 *	that was queued against the bindings they invalidate.
+	 */
+	struct dma_fence *last_fence;
 };
 
 /**

@@ -5,6 +5,7 @@
 
 #include <linux/align.h>
 #include <linux/atomic.h>
+#include <linux/dma-fence.h>
 #include <linux/err.h>
 #include <linux/idr.h>
 #include <linux/kref.h>
@@ -38,6 +39,13 @@
  * calls back into the VM to prepare and write page-table entries, to zap
  * them and to submit and wait for TLB invalidations. The engine calls
  * gsvm_handle_fault() when an access finds no valid translation.
+ *
+ * A VM is in dma-fence mode or in fault mode (see DOC: simgpu uAPI). In
+ * dma-fence mode the backend also provides &gsvm_backend_ops.gpu_idle and
+ * &gsvm_backend_ops.gpu_wait_idle on &simgpu_vm.last_fence, so that an
+ * invalidation waits for the VM's batches before it zaps, and the engine
+ * never calls into gsvm. In fault mode the engine posts GPU page faults to
+ * the GPU's fault queue, whose worker calls gsvm_handle_fault().
  *
  * Lifetime: the file's VM table holds one reference, each queued or running
  * batch one, each ioctl using the VM one for its duration. Destroying the VM
@@ -109,7 +117,46 @@ static int simgpu_vm_tlb_inval_wait(struct gsvm_mirror *mirror,
 	return simgpu_tlb_inval_wait(mirror_to_vm(mirror)->gpu, fence);
 }
 
-static const struct gsvm_backend_ops simgpu_gsvm_ops = {
+/* Kick the VM's batches; true if none is left. Notifier lock held (write). */
+static bool simgpu_vm_gpu_idle(struct gsvm_mirror *mirror)
+{
+	struct simgpu_vm *vm = mirror_to_vm(mirror);
+	struct simgpu_engine *engine = &vm->gpu->engine;
+	bool idle;
+
+	simgpu_vm_assert_notifier_held_write(vm);
+	if (READ_ONCE(vm->gpu->knobs.skip_job_wait))
+		return true;
+
+	spin_lock(&engine->lock);
+	idle = !vm->last_fence || dma_fence_is_signaled(vm->last_fence);
+	spin_unlock(&engine->lock);
+	return idle;
+}
+
+/*
+ * Wait for the VM's batches. They signal in bounded time (the in-fence
+ * wait and the batch both have a 10 s budget) and never depend on fault
+ * servicing or memory allocation: the engine's dma-fence path is a
+ * signalling critical section.
+ */
+static void simgpu_vm_gpu_wait_idle(struct gsvm_mirror *mirror)
+{
+	struct simgpu_vm *vm = mirror_to_vm(mirror);
+	struct simgpu_engine *engine = &vm->gpu->engine;
+	struct dma_fence *fence;
+
+	spin_lock(&engine->lock);
+	fence = dma_fence_get(vm->last_fence);
+	spin_unlock(&engine->lock);
+
+	if (fence) {
+		dma_fence_wait(fence, false);
+		dma_fence_put(fence);
+	}
+}
+
+static const struct gsvm_backend_ops simgpu_gsvm_fault_ops = {
 	.prepare = simgpu_vm_prepare,
 	.bind = simgpu_vm_bind_ptes,
 	.zap = simgpu_vm_zap_ptes,
@@ -117,7 +164,17 @@ static const struct gsvm_backend_ops simgpu_gsvm_ops = {
 	.tlb_inval_wait = simgpu_vm_tlb_inval_wait,
 };
 
-static struct simgpu_vm *simgpu_vm_create(struct simgpu_device *gpu)
+static const struct gsvm_backend_ops simgpu_gsvm_dma_fence_ops = {
+	.prepare = simgpu_vm_prepare,
+	.bind = simgpu_vm_bind_ptes,
+	.zap = simgpu_vm_zap_ptes,
+	.tlb_inval_submit = simgpu_vm_tlb_inval_submit,
+	.tlb_inval_wait = simgpu_vm_tlb_inval_wait,
+	.gpu_idle = simgpu_vm_gpu_idle,
+	.gpu_wait_idle = simgpu_vm_gpu_wait_idle,
+};
+
+static struct simgpu_vm *simgpu_vm_create(struct simgpu_device *gpu, u32 flags)
 {
 	struct simgpu_vm *vm;
 	int err;
@@ -129,6 +186,7 @@ static struct simgpu_vm *simgpu_vm_create(struct simgpu_device *gpu)
 	kref_init(&vm->refcount);
 	vm->gpu = gpu;
 	vm->mm = current->mm;
+	vm->fault_mode = flags & DRM_SIMGPU_VM_CREATE_FAULT_MODE;
 	atomic_set(&vm->num_bindings, 0);
 
 	err = ida_alloc_range(&gpu->asids, 1, SIMGPU_MAX_ASID, GFP_KERNEL);
@@ -140,7 +198,9 @@ static struct simgpu_vm *simgpu_vm_create(struct simgpu_device *gpu)
 	if (err)
 		goto err_asid;
 
-	err = gsvm_mirror_init(&vm->mirror, &gpu->drm, &simgpu_gsvm_ops,
+	err = gsvm_mirror_init(&vm->mirror, &gpu->drm,
+			       vm->fault_mode ? &simgpu_gsvm_fault_ops :
+						&simgpu_gsvm_dma_fence_ops,
 			       current->mm, gpu->name);
 	if (err)
 		goto err_pt;
@@ -173,6 +233,7 @@ static void simgpu_vm_release(struct kref *kref)
 	simgpu_tlb_flush_asid(&gpu->tlb, vm->asid);
 	spin_unlock_bh(&gpu->tlb.mmu_lock);
 
+	dma_fence_put(vm->last_fence);
 	simgpu_pt_fini(&vm->pt);
 	ida_free(&gpu->asids, vm->asid);
 	kfree(vm);
@@ -223,11 +284,11 @@ struct simgpu_vm *simgpu_vm_lookup(struct drm_file *file, u32 id)
 
 /**
  * simgpu_vm_handle_fault() - Service a GPU page fault
- * @vm: The VM the faulting access ran in.
+ * @vm: The fault-mode VM the faulting access ran in.
  * @va: The faulting GPU virtual address.
  * @write: The access was a write.
  *
- * Called by the engine without &simgpu_tlb.mmu_lock. Sleeps.
+ * Called by the fault queue's worker. Sleeps; allocates.
  *
  * Return: 0 if the access can be replayed, -EACCES for a write to a
  * read-only binding, -EFAULT for anything else gsvm could not service.
@@ -236,6 +297,9 @@ int simgpu_vm_handle_fault(struct simgpu_vm *vm, u64 va, bool write)
 {
 	struct simgpu_device *gpu = vm->gpu;
 	int err;
+
+	if (WARN_ON_ONCE(!vm->fault_mode))
+		return -EFAULT;
 
 	err = gsvm_handle_fault(&vm->mirror, va, write);
 
@@ -304,12 +368,13 @@ int simgpu_vm_create_ioctl(struct drm_device *drm, void *data, struct drm_file *
 	u32 id;
 	int err;
 
-	if (args->extensions || args->flags || args->reserved[0] || args->reserved[1])
+	if (args->extensions || args->reserved[0] || args->reserved[1] ||
+	    args->flags & ~DRM_SIMGPU_VM_CREATE_FAULT_MODE)
 		return -EINVAL;
 	if (!current->mm)
 		return -EPERM;
 
-	vm = simgpu_vm_create(to_simgpu_device(drm));
+	vm = simgpu_vm_create(to_simgpu_device(drm), args->flags);
 	if (IS_ERR(vm))
 		return PTR_ERR(vm);
 

@@ -205,13 +205,146 @@ int __sg_exec(int fd, struct drm_simgpu_exec *e)
 	return drmIoctl(fd, DRM_IOCTL_SIMGPU_EXEC, e) ? -errno : 0;
 }
 
-uint32_t sg_vm_create(int fd)
+int __sg_wait_ufence(int fd, struct drm_simgpu_wait_user_fence *w)
 {
-	struct drm_simgpu_vm_create c = { 0 };
+	return drmIoctl(fd, DRM_IOCTL_SIMGPU_WAIT_USER_FENCE, w) ? -errno : 0;
+}
+
+/* Fault-mode VMs this process created, so that jobs pick their completion. */
+#define MAX_FAULT_VMS 256
+
+static struct {
+	pid_t pid;
+	int fd;
+	uint32_t vm;
+} fault_vms[MAX_FAULT_VMS];
+static pthread_mutex_t fault_vms_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void fault_vm_forget(int fd, uint32_t vm)
+{
+	int i;
+
+	pthread_mutex_lock(&fault_vms_lock);
+	for (i = 0; i < MAX_FAULT_VMS; i++)
+		if (fault_vms[i].pid == getpid() && fault_vms[i].fd == fd &&
+		    (!vm || fault_vms[i].vm == vm))
+			fault_vms[i].pid = 0;
+	pthread_mutex_unlock(&fault_vms_lock);
+}
+
+bool sg_vm_is_fault_mode(int fd, uint32_t vm)
+{
+	bool found = false;
+	int i;
+
+	pthread_mutex_lock(&fault_vms_lock);
+	for (i = 0; i < MAX_FAULT_VMS && !found; i++)
+		found = fault_vms[i].pid == getpid() && fault_vms[i].fd == fd &&
+			fault_vms[i].vm == vm;
+	pthread_mutex_unlock(&fault_vms_lock);
+	return found;
+}
+
+uint32_t sg_vm_create_flags(int fd, uint32_t flags)
+{
+	struct drm_simgpu_vm_create c = { .flags = flags };
+	int i;
 
 	igt_assert_err(__sg_vm_create(fd, &c), 0);
 	igt_assert(c.vm_id != 0);
+	if (!(flags & DRM_SIMGPU_VM_CREATE_FAULT_MODE))
+		return c.vm_id;
+
+	fault_vm_forget(fd, c.vm_id);
+	pthread_mutex_lock(&fault_vms_lock);
+	for (i = 0; i < MAX_FAULT_VMS; i++) {
+		if (fault_vms[i].pid != getpid()) {
+			fault_vms[i].pid = getpid();
+			fault_vms[i].fd = fd;
+			fault_vms[i].vm = c.vm_id;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&fault_vms_lock);
+	igt_assert_f(i < MAX_FAULT_VMS, "too many fault-mode VMs\n");
 	return c.vm_id;
+}
+
+uint32_t sg_vm_create(int fd)
+{
+	return sg_vm_create_flags(fd, 0);
+}
+
+/* ---- user fences -------------------------------------------------------- */
+
+#define UFENCE_SLOTS 4096
+
+static volatile struct drm_simgpu_user_fence *ufences;
+static unsigned int ufence_next;
+static uint64_t ufence_value;
+static pthread_mutex_t ufence_lock = PTHREAD_MUTEX_INITIALIZER;
+
+volatile struct drm_simgpu_user_fence *sg_ufence_alloc(void)
+{
+	volatile struct drm_simgpu_user_fence *uf;
+
+	pthread_mutex_lock(&ufence_lock);
+	if (!ufences) {
+		void *p = mmap(NULL, UFENCE_SLOTS * sizeof(*ufences),
+			       PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			       -1, 0);
+
+		igt_assert_f(p != MAP_FAILED, "mmap: %s\n", strerror(errno));
+		ufences = p;
+	}
+	uf = &ufences[ufence_next++ % UFENCE_SLOTS];
+	pthread_mutex_unlock(&ufence_lock);
+
+	uf->value = 0;
+	uf->error = 0;
+	return uf;
+}
+
+uint64_t sg_ufence_next_value(void)
+{
+	return __atomic_add_fetch(&ufence_value, 1, __ATOMIC_RELAXED);
+}
+
+/* The user fence's error once it reads @value, or -ETIME. No ioctl. */
+static int ufence_poll(volatile struct drm_simgpu_user_fence *uf, uint64_t value,
+		       unsigned int timeout_ms)
+{
+	uint64_t end = igt_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+
+	for (;;) {
+		if (uf->value == value) {
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			return uf->error;
+		}
+		if (igt_now_ns() >= end)
+			return -ETIME;
+		usleep(1000);
+	}
+}
+
+/* Same through DRM_IOCTL_SIMGPU_WAIT_USER_FENCE on @fd. */
+static int ufence_wait(int fd, volatile struct drm_simgpu_user_fence *uf,
+		       uint64_t value, unsigned int timeout_ms)
+{
+	struct drm_simgpu_wait_user_fence w = {
+		.addr = (uintptr_t)uf,
+		.value = value,
+		.timeout_ns = (int64_t)timeout_ms * 1000000ll,
+	};
+	int err;
+
+	if (fd < 0)
+		return ufence_poll(uf, value, timeout_ms);
+	err = __sg_wait_ufence(fd, &w);
+	if (err == -ETIME)
+		return err;
+	igt_assert_f(!err, "DRM_IOCTL_SIMGPU_WAIT_USER_FENCE: %s\n", igt_errname(err));
+	return w.error;
 }
 
 void sg_vm_destroy(int fd, uint32_t vm)
@@ -219,6 +352,7 @@ void sg_vm_destroy(int fd, uint32_t vm)
 	struct drm_simgpu_vm_destroy d = { .vm_id = vm };
 
 	igt_assert_err(__sg_vm_destroy(fd, &d), 0);
+	fault_vm_forget(fd, vm);
 }
 
 int __sg_bind(int fd, uint32_t vm, uint64_t addr, uint64_t range,
@@ -419,15 +553,16 @@ void sg_unbind_all(struct sg_ctx *ctx, uint64_t addr, uint64_t size)
 		sg_unbind(ctx->gpu[i].fd, ctx->gpu[i].vm, addr, size);
 }
 
-void sg_ctx_init(struct sg_ctx *ctx, enum sg_mode mode)
+void sg_ctx_init(struct sg_ctx *ctx, int mode)
 {
 	int i;
 
 	memset(ctx, 0, sizeof(*ctx));
 	pthread_mutex_init(&ctx->lock, NULL);
+	ctx->fault_mode = !(mode & SG_DMA_FENCE);
 	ctx->n = sg_open_all(ctx->gpu, SG_MAX_GPUS);
 	igt_require_f(ctx->n > 0, "no simgpu device found\n");
-	if (mode == SG_ONE) {
+	if ((mode & SG_GPUS_MASK) == SG_ONE) {
 		for (i = 1; i < ctx->n; i++)
 			close(ctx->gpu[i].fd);
 		ctx->n = 1;
@@ -441,7 +576,8 @@ void sg_ctx_init(struct sg_ctx *ctx, enum sg_mode mode)
 			     "GPUs with different page sizes\n");
 		if (ctx->gpu[i].va_bits < ctx->va_bits)
 			ctx->va_bits = ctx->gpu[i].va_bits;
-		ctx->gpu[i].vm = sg_vm_create(ctx->gpu[i].fd);
+		ctx->gpu[i].vm = sg_vm_create_flags(ctx->gpu[i].fd, ctx->fault_mode ?
+						    DRM_SIMGPU_VM_CREATE_FAULT_MODE : 0);
 	}
 	igt_assert_f(ctx->page_size >= (uint64_t)sysconf(_SC_PAGESIZE) &&
 		     !(ctx->page_size & (ctx->page_size - 1)),
@@ -578,12 +714,15 @@ uint64_t sg_batch_end(struct sg_batch *b)
 
 static struct tracked {
 	pid_t pid;
-	int fd;
-	uint32_t syncobj;	/* 0: @fd is a sync file */
+	int fd;			/* -1: a user fence whose node was closed */
+	uint32_t syncobj;	/* 0: @fd is a sync file, or @ufence is set */
+	volatile struct drm_simgpu_user_fence *ufence;
+	uint64_t value;
 } tracked[MAX_TRACKED];
 static pthread_mutex_t tracked_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int track(int fd, uint32_t syncobj)
+static int __track(int fd, uint32_t syncobj,
+		   volatile struct drm_simgpu_user_fence *ufence, uint64_t value)
 {
 	int i;
 
@@ -593,12 +732,19 @@ static int track(int fd, uint32_t syncobj)
 			tracked[i].pid = getpid();
 			tracked[i].fd = fd;
 			tracked[i].syncobj = syncobj;
+			tracked[i].ufence = ufence;
+			tracked[i].value = value;
 			break;
 		}
 	}
 	pthread_mutex_unlock(&tracked_lock);
 	igt_assert_f(i < MAX_TRACKED, "too many outstanding jobs\n");
 	return i;
+}
+
+static int track(int fd, uint32_t syncobj)
+{
+	return __track(fd, syncobj, NULL, 0);
 }
 
 static void untrack(int slot)
@@ -645,12 +791,19 @@ static void forget_fd(int fd)
 {
 	int i;
 
+	fault_vm_forget(fd, 0);
 	pthread_mutex_lock(&tracked_lock);
 	for (i = 0; i < MAX_TRACKED; i++) {
 		int sf;
 
-		if (tracked[i].pid != getpid() || tracked[i].fd != fd ||
-		    !tracked[i].syncobj)
+		if (tracked[i].pid != getpid() || tracked[i].fd != fd)
+			continue;
+		if (tracked[i].ufence) {
+			/* Waited for by polling from now on. */
+			tracked[i].fd = -1;
+			continue;
+		}
+		if (!tracked[i].syncobj)
 			continue;
 		if (drmSyncobjExportSyncFile(fd, tracked[i].syncobj, &sf)) {
 			tracked[i].pid = 0;
@@ -692,7 +845,7 @@ int sg_sync_file_wait(int fd, unsigned int timeout_ms)
 	pthread_mutex_lock(&tracked_lock);
 	for (i = 0; i < MAX_TRACKED; i++)
 		if (tracked[i].pid == getpid() && tracked[i].fd == fd &&
-		    !tracked[i].syncobj)
+		    !tracked[i].syncobj && !tracked[i].ufence)
 			tracked[i].pid = 0;
 	pthread_mutex_unlock(&tracked_lock);
 	return err;
@@ -711,7 +864,9 @@ void sg_wait_outstanding(void)
 		pthread_mutex_unlock(&tracked_lock);
 		if (t.pid != getpid())
 			continue;
-		if (t.syncobj) {
+		if (t.ufence) {
+			err = ufence_poll(t.ufence, t.value, SG_LONG_TIMEOUT_MS);
+		} else if (t.syncobj) {
 			uint32_t h = t.syncobj;
 
 			err = drmSyncobjWait(t.fd, &h, 1,
@@ -744,6 +899,21 @@ int __sg_submit(int fd, uint32_t vm, uint64_t batch, uint32_t in_syncobj,
 	job->fd = fd;
 	job->slot = -1;
 	job->err = 0;
+	job->syncobj = 0;
+	job->ufence = NULL;
+	if (sg_vm_is_fault_mode(fd, vm)) {
+		job->ufence = sg_ufence_alloc();
+		job->ufence_value = sg_ufence_next_value();
+		e.user_fence_addr = (uintptr_t)job->ufence;
+		e.user_fence_value = job->ufence_value;
+		err = __sg_exec(fd, &e);
+		if (err) {
+			job->ufence = NULL;
+			return err;
+		}
+		job->slot = __track(fd, 0, job->ufence, job->ufence_value);
+		return 0;
+	}
 	err = drmSyncobjCreate(fd, 0, &job->syncobj);
 	igt_assert_f(!err, "drmSyncobjCreate: %s\n", strerror(-err));
 	e.out_syncobj = job->syncobj;
@@ -774,6 +944,20 @@ int sg_job_wait(struct sg_job *job, unsigned int timeout_ms)
 
 	if (job->slot < 0)
 		return job->err;
+	if (job->ufence) {
+		int fd;
+
+		pthread_mutex_lock(&tracked_lock);
+		fd = tracked[job->slot].fd;
+		pthread_mutex_unlock(&tracked_lock);
+		err = ufence_wait(fd, job->ufence, job->ufence_value, timeout_ms);
+		if (err == -ETIME)
+			return err;
+		job->err = err;
+		untrack(job->slot);
+		job->slot = -1;
+		return job->err;
+	}
 	err = drmSyncobjWait(job->fd, &h, 1, abs_timeout(timeout_ms),
 			     DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL, NULL);
 	if (err == -ETIME)
@@ -803,6 +987,7 @@ int sg_job_export(struct sg_job *job)
 {
 	int sf, err;
 
+	igt_assert_f(job->syncobj, "a fault-mode batch has no fence to export\n");
 	err = drmSyncobjExportSyncFile(job->fd, job->syncobj, &sf);
 	igt_assert_f(!err, "drmSyncobjExportSyncFile: %s\n", strerror(-err));
 	sg_sync_file_track(sf);
@@ -811,6 +996,11 @@ int sg_job_export(struct sg_job *job)
 
 void sg_job_put(struct sg_job *job)
 {
+	if (job->ufence) {
+		sg_job_finish(job);
+		job->ufence = NULL;
+		return;
+	}
 	if (!job->syncobj)
 		return;
 	sg_job_finish(job);

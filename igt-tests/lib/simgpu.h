@@ -71,7 +71,12 @@ int __sg_vm_bind(int fd, struct drm_simgpu_vm_bind *b);
 int __sg_vm_unbind(int fd, struct drm_simgpu_vm_unbind *u);
 int __sg_exec(int fd, struct drm_simgpu_exec *e);
 
+/* A dma-fence mode VM (flags 0). */
 uint32_t sg_vm_create(int fd);
+/* A VM with @flags (DRM_SIMGPU_VM_CREATE_*); the lib remembers its mode. */
+uint32_t sg_vm_create_flags(int fd, uint32_t flags);
+/* Whether (@fd, @vm) was created by this process in fault mode. */
+bool sg_vm_is_fault_mode(int fd, uint32_t vm);
 void sg_vm_destroy(int fd, uint32_t vm);
 int __sg_bind(int fd, uint32_t vm, uint64_t addr, uint64_t range,
 	      const volatile void *ptr, uint32_t flags);
@@ -85,12 +90,20 @@ void sg_unbind(int fd, uint32_t vm, uint64_t addr, uint64_t range);
 enum sg_mode {
 	SG_ONE = 1,	/* the GPU with the lowest index (after filtering) */
 	SG_ALL = 2,	/* every GPU, mirroring the same memory */
+	SG_GPUS_MASK = 3,
+	/*
+	 * Or'ed in: the context's VMs are in dma-fence mode (jobs complete
+	 * through syncobjs, no GPU fault is serviced). Without it they are in
+	 * fault mode (jobs complete through user fences).
+	 */
+	SG_DMA_FENCE = 0x10,
 };
 
 struct sg_ctx {
 	int n;
 	struct sg_gpu gpu[SG_MAX_GPUS];
 	uint64_t page_size;
+	bool fault_mode;	/* the VMs were created in fault mode */
 	uint32_t va_bits;
 	uint64_t va_limit;	/* 1 << va_bits, or UINT64_MAX */
 	uint64_t va_next, va_end;
@@ -114,7 +127,7 @@ struct sg_ctx {
  * Opens the GPUs (skips the subtest if there is none), creates one VM per
  * GPU, and binds the batch ring and the scratch buffer on every GPU.
  */
-void sg_ctx_init(struct sg_ctx *ctx, enum sg_mode mode);
+void sg_ctx_init(struct sg_ctx *ctx, int mode);
 /* Waits for outstanding jobs, destroys the VMs, closes the nodes. */
 void sg_ctx_fini(struct sg_ctx *ctx);
 /*
@@ -215,7 +228,9 @@ uint64_t sg_batch_end(struct sg_batch *b);
 
 struct sg_job {
 	int fd;
-	uint32_t syncobj;
+	uint32_t syncobj;	/* dma-fence mode */
+	volatile struct drm_simgpu_user_fence *ufence;	/* fault mode */
+	uint64_t ufence_value;
 	int slot;	/* in the outstanding-job table, -1 once done */
 	int err;	/* fence error once done */
 };
@@ -230,12 +245,18 @@ void sg_submit(struct sg_ctx *ctx, int gi, uint64_t batch,
 /* As sg_submit() on (@fd, @vm); returns the ioctl's error. */
 int __sg_submit(int fd, uint32_t vm, uint64_t batch, uint32_t in_syncobj,
 		struct sg_job *job);
-/* Fence error (0 or -errno), or -ETIME if still running after @timeout_ms. */
+/*
+ * Batch result (0 or -errno) from its fence (dma-fence mode) or its user
+ * fence (fault mode), or -ETIME if still running after @timeout_ms.
+ */
 int sg_job_wait(struct sg_job *job, unsigned int timeout_ms);
 /* Fence error; fails the subtest if the job does not end in SG_LONG_TIMEOUT_MS. */
 int sg_job_finish(struct sg_job *job);
 bool sg_job_busy(struct sg_job *job);
-/* Sync file of the job's fence, tracked until sg_sync_file_wait() saw it end. */
+/*
+ * Sync file of the job's fence, tracked until sg_sync_file_wait() saw it
+ * end. dma-fence mode only.
+ */
 int sg_job_export(struct sg_job *job);
 /* Destroys the job's syncobj (waits for the job first). */
 void sg_job_put(struct sg_job *job);
@@ -243,6 +264,14 @@ void sg_job_put(struct sg_job *job);
 int sg_run(struct sg_ctx *ctx, int gi, uint64_t batch);
 /* Waits for every tracked job and sync file of this process. */
 void sg_wait_outstanding(void);
+
+/* ---- user fences ------------------------------------------------------- */
+
+int __sg_wait_ufence(int fd, struct drm_simgpu_wait_user_fence *w);
+/* A zeroed user fence record of this process, reused after 4096 others. */
+volatile struct drm_simgpu_user_fence *sg_ufence_alloc(void);
+/* Distinct value for a user fence to wait for. */
+uint64_t sg_ufence_next_value(void);
 
 /* Sync files: status 1 signalled, 0 active, < 0 error. */
 int sg_sync_file_status(int fd);

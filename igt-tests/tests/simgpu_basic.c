@@ -464,7 +464,8 @@ static void test_syncobj_chain(int mode)
 	uint64_t gpu;
 	int k, i;
 
-	sg_ctx_init(&ctx, mode);
+	/* Out-syncobjs: dma-fence mode VMs. */
+	sg_ctx_init(&ctx, mode | SG_DMA_FENCE);
 	buf = sg_alloc_bound(&ctx, ctx.page_size, 0, &gpu);
 	for (k = 0; k < links; k++) {
 		i = k % ctx.n;
@@ -510,7 +511,7 @@ static void test_syncobj_wait_before_signal(int mode)
 	uint64_t gpu;
 	int i;
 
-	sg_ctx_init(&ctx, mode);
+	sg_ctx_init(&ctx, mode | SG_DMA_FENCE);
 	buf = sg_alloc_bound(&ctx, ctx.page_size, 0, &gpu);
 	for_each_gpu(&ctx, i) {
 		sg_batch_start(&ctx, &b);

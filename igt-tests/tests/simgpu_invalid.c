@@ -37,7 +37,8 @@ static void setup(void)
 	if (done)
 		return;
 	done = true;
-	sg_ctx_init(&ctx, SG_ALL);
+	/* dma-fence mode: the out-syncobj checks need it. */
+	sg_ctx_init(&ctx, SG_ALL | SG_DMA_FENCE);
 	pg = ctx.page_size;
 	buf = sg_mmap(BUF_PAGES * pg, pg, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -109,12 +110,18 @@ static void check_vm_create(void (*mutate)(struct drm_simgpu_vm_create *))
 }
 
 static void c_ext(struct drm_simgpu_vm_create *c) { c->extensions = (uintptr_t)zero_ext; }
-static void c_flags(struct drm_simgpu_vm_create *c) { c->flags = 1; }
+static void c_flags(struct drm_simgpu_vm_create *c) { c->flags = 2; }
+static void c_flags31(struct drm_simgpu_vm_create *c) { c->flags = 1u << 31; }
 static void c_res0(struct drm_simgpu_vm_create *c) { c->reserved[0] = 1; }
 static void c_res1(struct drm_simgpu_vm_create *c) { c->reserved[1] = 1; }
 
 static void vm_create_nonzero_extensions(int a) { (void)a; check_vm_create(c_ext); }
-static void vm_create_unknown_flags(int a) { (void)a; check_vm_create(c_flags); }
+static void vm_create_unknown_flags(int a)
+{
+	(void)a;
+	check_vm_create(c_flags);
+	check_vm_create(c_flags31);
+}
 static void vm_create_nonzero_reserved(int a)
 {
 	(void)a;
@@ -695,6 +702,229 @@ static void exec_unbound_batch(int a)
 	}
 }
 
+/* ---- fault-mode exec and user fences ----------------------------------- */
+
+static uint32_t fvms[SG_MAX_GPUS];
+
+/* A fault-mode VM on GPU @i with the context's ring and scratch bound. */
+static uint32_t fvm_of(int i)
+{
+	if (!fvms[i]) {
+		fvms[i] = sg_vm_create_flags(fd_of(i), DRM_SIMGPU_VM_CREATE_FAULT_MODE);
+		sg_bind(fd_of(i), fvms[i], ctx.ring_gpu, SG_RING_SIZE, ctx.ring, 0);
+		sg_bind(fd_of(i), fvms[i], ctx.scratch_gpu, SG_SCRATCH_SIZE,
+			ctx.scratch, 0);
+	}
+	return fvms[i];
+}
+
+/* A good batch on the fault-mode VM still runs and writes its user fence. */
+static void fault_exec_control(int i)
+{
+	struct sg_job job;
+
+	sg_write32(ctx.scratch + SG_SLOT_DW(i), 0);
+	igt_assert_err(__sg_submit(fd_of(i), fvm_of(i), good_batch(i), 0, &job), 0);
+	igt_assert_err(sg_job_finish(&job), 0);
+	igt_assert_eq_u32(ctx.scratch[SG_SLOT_DW(i)], 0x600d);
+}
+
+static volatile struct drm_simgpu_user_fence *bad_ufence;
+
+/*
+ * @fault: exec on the fault-mode VM (with a valid user fence) or on the
+ * dma-fence VM, then @mutate; the ioctl must fail with @err_expected and
+ * run nothing.
+ */
+static void check_exec_mode(bool fault, int err_expected,
+			    void (*mutate)(struct drm_simgpu_exec *))
+{
+	int i;
+
+	setup();
+	for_each_gpu(&ctx, i) {
+		volatile struct drm_simgpu_user_fence *uf = sg_ufence_alloc();
+		struct drm_simgpu_exec e = {
+			.vm_id = fault ? fvm_of(i) : vm_of(i),
+			.batch_addr = good_batch(i),
+		};
+
+		if (fault) {
+			e.user_fence_addr = (uintptr_t)uf;
+			e.user_fence_value = sg_ufence_next_value();
+		}
+		bad_ufence = uf;
+		sg_write32(ctx.scratch + SG_SLOT_DW(i), 0);
+		mutate(&e);
+		igt_assert_err(__sg_exec(fd_of(i), &e), err_expected);
+		usleep(20000);
+		igt_assert_eq_u32(ctx.scratch[SG_SLOT_DW(i)], 0);
+		igt_assert_eq_u64(uf->value, 0);
+		if (fault)
+			fault_exec_control(i);
+		else
+			exec_control(i);
+	}
+}
+
+static void e_ufence(struct drm_simgpu_exec *e)
+{
+	e->user_fence_addr = (uintptr_t)bad_ufence;
+	e->user_fence_value = 1;
+}
+static void e_ufence_unaligned(struct drm_simgpu_exec *e) { e->user_fence_addr += 4; }
+static void e_ufence_value_only(struct drm_simgpu_exec *e)
+{
+	e->user_fence_addr = 0;
+	e->user_fence_value = 1;
+}
+static void e_ufence_kernel(struct drm_simgpu_exec *e)
+{
+	e->user_fence_addr = 0xffff888000000000ull;
+}
+static void e_ufence_last_byte(struct drm_simgpu_exec *e)
+{
+	/* Above the last user page. */
+	e->user_fence_addr = 0x00007ffffffffff8ull;
+}
+
+/* Fault mode: a batch's fence would depend on fault servicing. */
+static void exec_fault_vm_out_syncobj(int a)
+{
+	int i;
+
+	(void)a;
+	setup();
+	for_each_gpu(&ctx, i) {
+		struct drm_simgpu_exec e = {
+			.vm_id = fvm_of(i),
+			.batch_addr = good_batch(i),
+		};
+		uint32_t h;
+
+		igt_assert_err(drmSyncobjCreate(fd_of(i), 0, &h), 0);
+		e.out_syncobj = h;
+		igt_assert_err(__sg_exec(fd_of(i), &e), -EINVAL);
+		/* Nothing was installed in the syncobj. */
+		igt_assert_eq(drmSyncobjWait(fd_of(i), &h, 1, 0, 0, NULL), -EINVAL);
+		fault_exec_control(i);
+	}
+}
+
+static void exec_dma_fence_vm_user_fence(int a)
+{
+	(void)a;
+	check_exec_mode(false, -EINVAL, e_ufence);
+}
+
+static void exec_unaligned_user_fence(int a)
+{
+	(void)a;
+	check_exec_mode(true, -EINVAL, e_ufence_unaligned);
+}
+
+static void exec_user_fence_value_without_addr(int a)
+{
+	(void)a;
+	check_exec_mode(true, -EINVAL, e_ufence_value_only);
+}
+
+static void exec_user_fence_bad_addr(int a)
+{
+	(void)a;
+	check_exec_mode(true, -EFAULT, e_ufence_kernel);
+	check_exec_mode(true, -EFAULT, e_ufence_last_byte);
+}
+
+/* ---- wait user fence ----------------------------------------------------- */
+
+static void check_wait(int err_expected,
+		       void (*mutate)(struct drm_simgpu_wait_user_fence *))
+{
+	int i;
+
+	setup();
+	for_each_gpu(&ctx, i) {
+		volatile struct drm_simgpu_user_fence *uf = sg_ufence_alloc();
+		struct drm_simgpu_wait_user_fence w = {
+			.addr = (uintptr_t)uf,
+			.value = 0,	/* already reached: a good wait returns at once */
+		};
+
+		mutate(&w);
+		igt_assert_err(__sg_wait_ufence(fd_of(i), &w), err_expected);
+	}
+}
+
+static void w_none(struct drm_simgpu_wait_user_fence *w) { (void)w; }
+static void w_ext(struct drm_simgpu_wait_user_fence *w) { w->extensions = (uintptr_t)zero_ext; }
+static void w_flags(struct drm_simgpu_wait_user_fence *w) { w->flags = 1; }
+static void w_flags31(struct drm_simgpu_wait_user_fence *w) { w->flags = 1u << 31; }
+static void w_res0(struct drm_simgpu_wait_user_fence *w) { w->reserved[0] = 1; }
+static void w_res1(struct drm_simgpu_wait_user_fence *w) { w->reserved[1] = 1; }
+static void w_unaligned(struct drm_simgpu_wait_user_fence *w) { w->addr += 4; }
+static void w_negative(struct drm_simgpu_wait_user_fence *w) { w->timeout_ns = -1; }
+static void w_kernel(struct drm_simgpu_wait_user_fence *w) { w->addr = 0xffff888000000000ull; }
+static void w_null(struct drm_simgpu_wait_user_fence *w) { w->addr = 0; }
+static void w_never(struct drm_simgpu_wait_user_fence *w)
+{
+	w->value = 12345;
+	w->timeout_ns = 20000000;	/* 20 ms */
+}
+
+static void wait_ufence_nonzero_extensions(int a) { (void)a; check_wait(-EINVAL, w_ext); }
+static void wait_ufence_unknown_flags(int a)
+{
+	(void)a;
+	check_wait(-EINVAL, w_flags);
+	check_wait(-EINVAL, w_flags31);
+}
+static void wait_ufence_nonzero_reserved(int a)
+{
+	(void)a;
+	check_wait(-EINVAL, w_res0);
+	check_wait(-EINVAL, w_res1);
+}
+static void wait_ufence_unaligned_addr(int a) { (void)a; check_wait(-EINVAL, w_unaligned); }
+static void wait_ufence_negative_timeout(int a) { (void)a; check_wait(-EINVAL, w_negative); }
+static void wait_ufence_bad_addr(int a)
+{
+	(void)a;
+	check_wait(-EFAULT, w_kernel);
+	check_wait(-EFAULT, w_null);
+	check_wait(0, w_none);
+}
+static void wait_ufence_timeout(int a)
+{
+	uint64_t t0 = igt_now_ns();
+
+	(void)a;
+	check_wait(-ETIME, w_never);
+	igt_assert_f(igt_now_ns() - t0 >= 20000000ull * ctx.n,
+		     "a timed-out wait returned before its timeout\n");
+}
+
+/* An unmapped, aligned address: -EFAULT, not a hang. */
+static void wait_ufence_unmapped_addr(int a)
+{
+	void *p;
+	int i;
+
+	(void)a;
+	setup();
+	p = sg_mmap(pg, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	igt_assert(!munmap(p, pg));
+	for_each_gpu(&ctx, i) {
+		struct drm_simgpu_wait_user_fence w = {
+			.addr = (uintptr_t)p,
+			.value = 1,
+			.timeout_ns = 1000000000,
+		};
+
+		igt_assert_err(__sg_wait_ufence(fd_of(i), &w), -EFAULT);
+	}
+}
+
 /* ---- another process using this process's VM ---------------------------- */
 
 static void check_other_process(int what)
@@ -851,7 +1081,7 @@ static void ioctl_unknown_nr(int a)
 	setup();
 	for_each_gpu(&ctx, i) {
 		struct drm_simgpu_query q = { 0 };
-		unsigned long nr = DRM_IOWR(DRM_COMMAND_BASE + DRM_SIMGPU_EXEC + 1,
+		unsigned long nr = DRM_IOWR(DRM_COMMAND_BASE + DRM_SIMGPU_WAIT_USER_FENCE + 1,
 					    struct drm_simgpu_query);
 
 		igt_assert(drmIoctl(fd_of(i), nr, &q) == -1);
@@ -919,6 +1149,19 @@ static const struct igt_subtest tests[] = {
 	T("exec-in-syncobj-without-fence", exec_in_syncobj_without_fence),
 	T("exec-unbound-batch", exec_unbound_batch),
 	T("exec-from-other-process", exec_from_other_process),
+	T("exec-fault-vm-out-syncobj", exec_fault_vm_out_syncobj),
+	T("exec-dma-fence-vm-user-fence", exec_dma_fence_vm_user_fence),
+	T("exec-unaligned-user-fence", exec_unaligned_user_fence),
+	T("exec-user-fence-value-without-addr", exec_user_fence_value_without_addr),
+	T("exec-user-fence-bad-addr", exec_user_fence_bad_addr),
+	T("wait-ufence-nonzero-extensions", wait_ufence_nonzero_extensions),
+	T("wait-ufence-unknown-flags", wait_ufence_unknown_flags),
+	T("wait-ufence-nonzero-reserved", wait_ufence_nonzero_reserved),
+	T("wait-ufence-unaligned-addr", wait_ufence_unaligned_addr),
+	T("wait-ufence-negative-timeout", wait_ufence_negative_timeout),
+	T("wait-ufence-bad-addr", wait_ufence_bad_addr),
+	T("wait-ufence-unmapped-addr", wait_ufence_unmapped_addr),
+	T("wait-ufence-timeout", wait_ufence_timeout),
 	T("batch-bad-opcode", batch_bad_opcode),
 	T("batch-unaligned-store", batch_unaligned_store),
 	T("batch-unaligned-atomic", batch_unaligned_atomic),

@@ -281,7 +281,8 @@ static void test_close_fd_queued_batches(int mode)
 	uint64_t gpu;
 	int i, k, err;
 
-	sg_ctx_init(&ctx, mode);
+	/* Sync files outlive the fds: dma-fence mode. */
+	sg_ctx_init(&ctx, mode | SG_DMA_FENCE);
 	buf = sg_alloc_bound(&ctx, ctx.page_size, 0, &gpu);
 	for_each_gpu(&ctx, i) {
 		for (k = 0; k < QUEUED; k++) {
@@ -326,7 +327,6 @@ static void busy_teardown_then_munmap(int mode, enum teardown how)
 {
 	struct sg_job jobs[SG_MAX_GPUS];
 	uint32_t snap[SG_MAX_GPUS];
-	int sf[SG_MAX_GPUS];
 	struct sg_witness x;
 	struct sg_ctx ctx;
 	int i, err;
@@ -335,10 +335,9 @@ static void busy_teardown_then_munmap(int mode, enum teardown how)
 	sg_slow_tlb_inval(&ctx);
 	sg_witness_init(&ctx, &x, ctx.page_size, MAP_SHARED);
 	sg_bind_all(&ctx, x.a, x.size, x.gpu, 0);
+	/* Fault mode: the loops fault once the memory is gone. */
 	sg_start_loops(&ctx, x.gpu, jobs);
 	sg_wait_loops_running(&ctx, x.w, jobs);
-	for_each_gpu(&ctx, i)
-		sf[i] = sg_job_export(&jobs[i]);
 
 	if (how == CLOSE_FD) {
 		sg_ctx_close_fds(&ctx);
@@ -351,10 +350,10 @@ static void busy_teardown_then_munmap(int mode, enum teardown how)
 	sg_snapshot_slots(&ctx, x.w, snap);
 	sg_assert_slots_stable(&ctx, x.w, snap, SG_WATCH_MS, "munmap");
 	for_each_gpu(&ctx, i) {
-		err = sg_sync_file_wait(sf[i], SG_LONG_TIMEOUT_MS);
+		/* With the fds closed, the user fence is polled. */
+		err = sg_job_wait(&jobs[i], SG_LONG_TIMEOUT_MS);
 		igt_assert_f(err != -ETIME, "loop of GPU %d never ended\n", i);
 		igt_info("GPU %d: loop ended with %s\n", i, igt_errname(err));
-		close(sf[i]);
 	}
 	igt_file_restore_all();
 	sg_ctx_close_fds(&ctx);
@@ -472,12 +471,18 @@ static pid_t spawn_exiting_user(int mode, int memfd, uint64_t size, bool busy,
 						      vals[slot]);
 				}
 				sg_submit(&ctx, i, sg_batch_end(&b), 0, &jobs[n]);
-				fds[n] = sg_job_export(&jobs[n]);
+				/* Queued batches: dma-fence mode, fences to hand over. */
+				if (!busy)
+					fds[n] = sg_job_export(&jobs[n]);
 				n++;
 			}
 		}
-		if (busy)
+		if (busy) {
+			/* Fault mode: no fence; the memfd says "running". */
 			sg_wait_loops_running(&ctx, a, jobs);
+			fds[0] = memfd;
+			n = 1;
+		}
 		send_fds(sock[1], fds, n);
 		/* Exit with everything live: bindings, VMs, running batches. */
 		_exit(0);
@@ -496,14 +501,14 @@ static void test_process_exit_queued_batches(int mode)
 	int memfd, n, k, err;
 	pid_t pid;
 
-	sg_ctx_init(&ctx, mode);
+	sg_ctx_init(&ctx, mode | SG_DMA_FENCE);
 	size = EXIT_USER_PAGES * ctx.page_size;
 	memfd = sg_memfd(size);
 	w = sg_mmap(size, ctx.page_size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 	for (k = 0; k < ctx.n * 2; k++)
 		vals[k] = sg_cookie();
 
-	pid = spawn_exiting_user(mode, memfd, size, false, vals, sock);
+	pid = spawn_exiting_user(mode | SG_DMA_FENCE, memfd, size, false, vals, sock);
 	n = recv_fds(sock[0], fds, ARRAY_SIZE(fds));
 	for (k = 0; k < n; k++)
 		sg_sync_file_track(fds[k]);
@@ -532,14 +537,28 @@ static void test_process_exit_queued_batches(int mode)
  * still maps). Process exit tears the mm down through the notifiers'
  * release: once the process is gone no GPU write may reach the pages.
  */
+static uint64_t stat_sum(struct sg_ctx *ctx, const char *name)
+{
+	struct sg_stats st;
+	uint64_t sum = 0;
+	int i;
+
+	for_each_gpu(ctx, i) {
+		igt_require_f(!sg_stats_read(&ctx->gpu[i], &st),
+			      "simgpu debugfs stats not available\n");
+		sum += sg_stats_get(&st, name);
+	}
+	return sum;
+}
+
 static void test_process_exit_busy(int mode)
 {
 	int sock[2], fds[SG_MAX_GPUS * 2];
+	uint64_t size, t0, failed0, completed0, end;
 	uint32_t snap[SG_MAX_GPUS];
 	struct sg_ctx ctx;
-	uint64_t size, t0;
 	uint32_t *w;
-	int memfd, n, k, i, err;
+	int memfd, n, i;
 	pid_t pid;
 
 	sg_ctx_init(&ctx, mode);
@@ -552,28 +571,32 @@ static void test_process_exit_busy(int mode)
 	size = EXIT_USER_PAGES * ctx.page_size;
 	memfd = sg_memfd(size);
 	w = sg_mmap(size, ctx.page_size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	failed0 = stat_sum(&ctx, "jobs_failed");
+	completed0 = stat_sum(&ctx, "jobs_completed");
 
 	pid = spawn_exiting_user(mode, memfd, size, true, NULL, sock);
 	n = recv_fds(sock[0], fds, ARRAY_SIZE(fds));
 	t0 = igt_now_ns();
-	for (k = 0; k < n; k++)
-		sg_sync_file_track(fds[k]);
 	igt_assert_helper_ok(pid);
 	igt_info("process exit took %.1f ms\n", (igt_now_ns() - t0) / 1e6);
-	igt_assert_eq(n, ctx.n);
+	igt_assert_eq(n, 1);
+	close(fds[0]);
 
 	sg_snapshot_slots(&ctx, w, snap);
 	for_each_gpu(&ctx, i)
 		igt_assert(snap[i] != 0);
 	sg_assert_slots_stable(&ctx, w, snap, EXIT_INVAL_US / 1000 + SG_WATCH_MS,
 			       "process exit");
-	for (k = 0; k < n; k++) {
-		err = sg_sync_file_wait(fds[k], SG_LONG_TIMEOUT_MS);
-		igt_assert_f(err != -ETIME, "loop %d never ended after exit\n", k);
-		igt_assert_f(err < 0, "loop %d completed although its process exited\n", k);
-		igt_info("GPU %d: loop ended with %s\n", k, igt_errname(err));
-		close(fds[k]);
-	}
+
+	/* Fault mode has no fence to hand over: the GPUs' counters tell. */
+	end = igt_now_ns() + SG_LONG_TIMEOUT_MS * 1000000ull;
+	while (stat_sum(&ctx, "jobs_failed") - failed0 < (uint64_t)ctx.n &&
+	       igt_now_ns() < end)
+		usleep(10000);
+	igt_assert_f(stat_sum(&ctx, "jobs_failed") - failed0 >= (uint64_t)ctx.n,
+		     "the loops never ended after exit\n");
+	igt_assert_f(stat_sum(&ctx, "jobs_completed") == completed0,
+		     "a loop completed although its process exited\n");
 	igt_file_restore_all();
 	sg_ctx_fini(&ctx);
 }

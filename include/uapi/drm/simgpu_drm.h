@@ -47,6 +47,7 @@ extern "C" {
 #define DRM_SIMGPU_VM_BIND		0x03
 #define DRM_SIMGPU_VM_UNBIND		0x04
 #define DRM_SIMGPU_EXEC			0x05
+#define DRM_SIMGPU_WAIT_USER_FENCE	0x06
 
 #define DRM_IOCTL_SIMGPU_QUERY \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_SIMGPU_QUERY, struct drm_simgpu_query)
@@ -60,6 +61,9 @@ extern "C" {
 	DRM_IOW(DRM_COMMAND_BASE + DRM_SIMGPU_VM_UNBIND, struct drm_simgpu_vm_unbind)
 #define DRM_IOCTL_SIMGPU_EXEC \
 	DRM_IOW(DRM_COMMAND_BASE + DRM_SIMGPU_EXEC, struct drm_simgpu_exec)
+#define DRM_IOCTL_SIMGPU_WAIT_USER_FENCE \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_SIMGPU_WAIT_USER_FENCE, \
+		 struct drm_simgpu_wait_user_fence)
 
 /**
  * struct drm_simgpu_query - Describe the simulated GPU behind this node
@@ -84,12 +88,18 @@ struct drm_simgpu_query {
 };
 
 /**
+ * DRM_SIMGPU_VM_CREATE_FAULT_MODE - the VM services GPU page faults and
+ * completes batches through user fences (see DOC: simgpu uAPI).
+ */
+#define DRM_SIMGPU_VM_CREATE_FAULT_MODE	(1u << 0)
+
+/**
  * struct drm_simgpu_vm_create - Create a GPU VM mirroring the caller's mm
  */
 struct drm_simgpu_vm_create {
 	/** @extensions: Pointer to the first extension struct; must be 0. */
 	__u64 extensions;
-	/** @flags: Must be 0. */
+	/** @flags: %DRM_SIMGPU_VM_CREATE_FAULT_MODE or 0 (dma-fence mode). */
 	__u32 flags;
 	/** @vm_id: Out: id of the new VM, never 0. */
 	__u32 vm_id;
@@ -174,13 +184,28 @@ struct drm_simgpu_vm_unbind {
  * submission order.
  *
  * If @in_syncobj is non-zero the batch waits for the fence of that syncobj
- * (-ENOENT if it has none). If @out_syncobj is non-zero its fence is
- * replaced by the batch's completion fence. The fence's error is the
- * batch's result: 0, -EFAULT (GPU page fault that could not be serviced),
- * -EACCES (write to a read-only binding), -EINVAL (malformed batch) or
- * -ETIMEDOUT (batch exceeded its time budget of 10 s, or its in-fence did
- * not signal within 10 s). Read it with drmSyncobjExportSyncFile() and
- * SYNC_IOC_FILE_INFO. An in-fence's own error does not fail the batch.
+ * (-ENOENT if it has none). The batch's result is 0, -EFAULT (GPU page
+ * fault that could not be serviced, or any GPU page fault on a dma-fence
+ * mode VM), -EACCES (write to a read-only binding), -EINVAL (malformed
+ * batch) or -ETIMEDOUT (batch exceeded its time budget of 10 s, faults
+ * included, or its in-fence did not signal within 10 s). An in-fence's own
+ * error does not fail the batch.
+ *
+ * On a dma-fence mode VM, if @out_syncobj is non-zero its fence is
+ * replaced by the batch's completion fence, whose error is the result
+ * (read it with drmSyncobjExportSyncFile() and SYNC_IOC_FILE_INFO);
+ * @user_fence_addr must be 0. Before queuing the batch the ioctl
+ * revalidates the VM's invalidated bindings: -ENOMEM, or -EBUSY if the CPU
+ * mappings kept changing meanwhile.
+ *
+ * On a fault-mode VM, @out_syncobj must be 0 (-EINVAL). If
+ * @user_fence_addr is non-zero, it is the CPU address of a
+ * &struct drm_simgpu_user_fence in the calling process (8-byte aligned,
+ * -EINVAL; -EFAULT if outside the user address space), to which the
+ * engine writes the result when the batch ends: first
+ * &drm_simgpu_user_fence.error, then &drm_simgpu_user_fence.value =
+ * @user_fence_value. If the process no longer has an address space, or
+ * the address is not writable then, nothing is written.
  *
  * A batch is at most 65536 commands (-EINVAL beyond). A misaligned operand
  * is -EINVAL; an address outside the GPU VA space, or not bound, is -EFAULT.
@@ -198,6 +223,56 @@ struct drm_simgpu_exec {
 	__u32 in_syncobj;
 	/** @out_syncobj: Syncobj handle to signal, or 0. */
 	__u32 out_syncobj;
+	/** @user_fence_addr: CPU address of the user fence, or 0. */
+	__u64 user_fence_addr;
+	/** @user_fence_value: Value written to the user fence at the end. */
+	__u64 user_fence_value;
+	/** @reserved: Must be 0. */
+	__u64 reserved[2];
+};
+
+/**
+ * struct drm_simgpu_user_fence - Completion record of a fault-mode batch
+ *
+ * Lives in user memory; the engine writes it when the batch ends.
+ */
+struct drm_simgpu_user_fence {
+	/** @value: Set to &drm_simgpu_exec.user_fence_value, after @error. */
+	__u64 value;
+	/** @error: The batch's result, 0 or a negative errno. */
+	__s32 error;
+	/** @pad: Not written by the engine. */
+	__u32 pad;
+};
+
+/**
+ * struct drm_simgpu_wait_user_fence - Wait for a user fence
+ *
+ * Waits until the &drm_simgpu_user_fence.value at @addr in the calling
+ * process equals @value, for a batch that runs on this GPU, then returns
+ * the fence's &drm_simgpu_user_fence.error in @error. The fence is read
+ * again each time a batch of this GPU ends, so a fence written by anything
+ * but this GPU's engine is only noticed when the GPU next completes a
+ * batch.
+ *
+ * Return: 0; -EINVAL for malformed arguments or an @addr not 8-byte
+ * aligned; -EFAULT if the fence cannot be read; -ETIME if @value was not
+ * reached within @timeout_ns nanoseconds (0: check once); -ERESTARTSYS if
+ * interrupted by a signal.
+ */
+struct drm_simgpu_wait_user_fence {
+	/** @extensions: Pointer to the first extension struct; must be 0. */
+	__u64 extensions;
+	/** @addr: CPU address of the &struct drm_simgpu_user_fence. */
+	__u64 addr;
+	/** @value: The value to wait for. */
+	__u64 value;
+	/** @timeout_ns: Relative timeout, 0 .. 2^63 - 1. */
+	__s64 timeout_ns;
+	/** @flags: Must be 0. */
+	__u32 flags;
+	/** @error: Out: the batch's result once @value was reached. */
+	__s32 error;
 	/** @reserved: Must be 0. */
 	__u64 reserved[2];
 };
