@@ -184,7 +184,9 @@ gsvm_range_inval_pass1(struct gsvm_range *range, bool two_pass)
 	gsvm_assert_notifier_write_locked(mirror);
 	gsvm_range_mark_invalid(range);
 
-	gpu_busy = mirror->ops->gpu_idle && !mirror->ops->gpu_idle(mirror);
+	/* Without live PTEs there is nothing to take away from the GPU. */
+	gpu_busy = range->gpu_mapped && mirror->ops->gpu_idle &&
+		   !mirror->ops->gpu_idle(mirror);
 	if (gpu_busy && two_pass && !range->finish_inuse) {
 		range->finish_inuse = true;
 		range->zap_deferred = true;
@@ -244,7 +246,7 @@ VISIBLE_IF_KUNIT void gsvm_range_inval_pass2(struct gsvm_range *range)
 	bool need_inval = true;
 
 	/* Only this invalidation's start pass set it; nobody else clears it. */
-	if (range->zap_deferred) {
+	if (READ_ONCE(range->zap_deferred)) {
 		mirror->ops->gpu_wait_idle(mirror);
 		gsvm_notifier_lock_write(mirror);
 		range->zap_deferred = false;
@@ -393,7 +395,8 @@ static void gsvm_range_teardown(struct gsvm_range *range)
  * gsvm_range_destroy() - Remove a range from its mirror and free it
  * @range: The range, which must be in &gsvm_mirror.ranges.
  *
- * Removes the notifier first (waiting for any invalidation in flight), then
+ * Waits for the backend's dma-fence work (&gsvm_backend_ops.gpu_wait_idle),
+ * removes the notifier (waiting for any invalidation in flight), then
  * zaps the PTEs, invalidates the TLB and drops the pages. On return the GPU
  * can no longer reach the memory. Called with &gsvm_mirror.lock held.
  */
@@ -402,6 +405,10 @@ void gsvm_range_destroy(struct gsvm_range *range)
 	struct gsvm_mirror *mirror = range->mirror;
 
 	lockdep_assert_held(&mirror->lock);
+
+	/* dma-fence work must not lose its translations under it. */
+	if (mirror->ops->gpu_wait_idle)
+		mirror->ops->gpu_wait_idle(mirror);
 
 	interval_tree_remove(&range->itree, &mirror->ranges);
 	mmu_interval_notifier_remove(&range->notifier);
@@ -583,7 +590,7 @@ EXPORT_SYMBOL_NS_GPL(gsvm_handle_fault, "GSVM");
 int gsvm_mirror_revalidate(struct gsvm_mirror *mirror)
 {
 	struct gsvm_range *range;
-	LIST_HEAD(todo);
+	unsigned int budget = GSVM_VALIDATE_TRIES;
 	int err = 0;
 
 	if (current->mm != mirror->mm)
@@ -591,12 +598,24 @@ int gsvm_mirror_revalidate(struct gsvm_mirror *mirror)
 
 	mutex_lock(&mirror->lock);
 	spin_lock(&mirror->inval_lock);
-	list_splice_init(&mirror->invalidated, &todo);
-	while (!err && !list_empty(&todo)) {
-		range = list_first_entry(&todo, struct gsvm_range, inval_link);
+	list_for_each_entry(range, &mirror->invalidated, inval_link)
+		budget++;
+
+	/*
+	 * Ranges stay on the list while they are validated, so that
+	 * gsvm_mirror_valid() says false meanwhile. Each pass takes one off
+	 * (validated, or memory gone); invalidations may queue more, hence
+	 * the budget.
+	 */
+	while ((range = list_first_entry_or_null(&mirror->invalidated,
+						 struct gsvm_range, inval_link))) {
+		if (!budget--) {
+			err = -EBUSY;
+			break;
+		}
 		spin_unlock(&mirror->inval_lock);
 
-		/* Leaves @todo on success. */
+		/* Leaves the list on success. */
 		err = gsvm_range_validate(range);
 
 		spin_lock(&mirror->inval_lock);
@@ -604,8 +623,9 @@ int gsvm_mirror_revalidate(struct gsvm_mirror *mirror)
 			list_del_init(&range->inval_link);
 			err = 0;
 		}
+		if (err)
+			break;
 	}
-	list_splice(&todo, &mirror->invalidated);
 	spin_unlock(&mirror->inval_lock);
 	mutex_unlock(&mirror->lock);
 
