@@ -518,8 +518,7 @@ static void simgpu_job_write_ufence(struct simgpu_job *job, int err)
 		if (!put_user(err, &ufence->error)) {
 			/* Pairs with smp_rmb() in the wait ioctl. */
 			smp_wmb();
-			if (put_user(job->ufence_value, &ufence->value))
-				err = -EFAULT;
+			put_user(job->ufence_value, &ufence->value);
 		}
 		kthread_unuse_mm(mm);
 		mmput_async(mm);
@@ -760,31 +759,45 @@ int simgpu_engine_wait_ufence_ioctl(struct drm_device *drm, void *data,
 	if (!access_ok(ufence, sizeof(*ufence)))
 		return -EFAULT;
 
-	timeout = min_t(u64, nsecs_to_jiffies64(args->timeout_ns), MAX_SCHEDULE_TIMEOUT);
+	/* Round up: a timeout shorter than a tick still waits one. */
+	timeout = args->timeout_ns > S64_MAX - TICK_NSEC ? MAX_SCHEDULE_TIMEOUT :
+		  min_t(u64, nsecs_to_jiffies64(args->timeout_ns + TICK_NSEC - 1),
+			MAX_SCHEDULE_TIMEOUT);
 
 	add_wait_queue(&engine->ufence_wq, &wait);
 	for (;;) {
-		u64 value;
+		u64 value, again;
 		s32 error;
 
-		if (get_user(value, &ufence->value)) {
-			err = -EFAULT;
-			break;
-		}
-		if (value == args->value) {
+		/* A record written again meanwhile is read again. */
+		err = get_user(value, &ufence->value);
+		if (!err && value >= args->value) {
 			/* Pairs with smp_wmb() in simgpu_job_write_ufence(). */
 			smp_rmb();
-			err = get_user(error, &ufence->error) ? -EFAULT : 0;
+			err = get_user(error, &ufence->error);
+			/* Error before the second read of the value. */
+			smp_rmb();
+			if (!err)
+				err = get_user(again, &ufence->value);
+			if (!err && again != value)
+				continue;
 			if (!err)
 				args->error = error;
 			break;
 		}
-		if (signal_pending(current)) {
-			err = -ERESTARTSYS;
+		if (err) {
+			err = -EFAULT;
 			break;
 		}
 		if (!timeout) {
 			err = -ETIME;
+			break;
+		}
+		if (signal_pending(current)) {
+			/* Restarted with what is left of the timeout. */
+			if (timeout != MAX_SCHEDULE_TIMEOUT)
+				args->timeout_ns = jiffies_to_nsecs(timeout);
+			err = -ERESTARTSYS;
 			break;
 		}
 		timeout = wait_woken(&wait, TASK_INTERRUPTIBLE, timeout);

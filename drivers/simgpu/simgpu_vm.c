@@ -290,8 +290,10 @@ struct simgpu_vm *simgpu_vm_lookup(struct drm_file *file, u32 id)
  *
  * Called by the fault queue's worker. Sleeps; allocates.
  *
- * Return: 0 if the access can be replayed, -EACCES for a write to a
- * read-only binding, -EFAULT for anything else gsvm could not service.
+ * Return: 0 if the access can be replayed (also when invalidations kept
+ * racing with the fault: the engine bounds its replays), -EACCES for a
+ * write to a read-only binding, -EFAULT for anything else gsvm could not
+ * service.
  */
 int simgpu_vm_handle_fault(struct simgpu_vm *vm, u64 va, bool write)
 {
@@ -302,6 +304,9 @@ int simgpu_vm_handle_fault(struct simgpu_vm *vm, u64 va, bool write)
 		return -EFAULT;
 
 	err = gsvm_handle_fault(&vm->mirror, va, write);
+	/* Invalidations kept racing: replay, the engine bounds the retries. */
+	if (err == -EBUSY)
+		err = 0;
 
 	simgpu_stat_inc(gpu, SIMGPU_STAT_GPU_FAULTS);
 	if (err)

@@ -249,25 +249,28 @@ struct drm_simgpu_user_fence {
  * struct drm_simgpu_wait_user_fence - Wait for a user fence
  *
  * Waits until the &drm_simgpu_user_fence.value at @addr in the calling
- * process equals @value, for a batch that runs on this GPU, then returns
- * the fence's &drm_simgpu_user_fence.error in @error. The fence is read
- * again each time a batch of this GPU ends, so a fence written by anything
- * but this GPU's engine is only noticed when the GPU next completes a
- * batch.
+ * process is at least @value (unsigned), for a batch that runs on this
+ * GPU, then returns the fence's &drm_simgpu_user_fence.error in @error. A
+ * fence reused by later batches should get increasing values. The fence is
+ * read again each time a batch of this GPU ends, so a fence written by
+ * anything but this GPU's engine is only noticed when the GPU next
+ * completes a batch.
  *
  * Return: 0; -EINVAL for malformed arguments or an @addr not 8-byte
  * aligned; -EFAULT if the fence cannot be read; -ETIME if @value was not
- * reached within @timeout_ns nanoseconds (0: check once); -ERESTARTSYS if
- * interrupted by a signal.
+ * reached within @timeout_ns nanoseconds (0: check once; rounded up to the
+ * scheduler tick); -ERESTARTSYS if interrupted by a signal, with
+ * @timeout_ns set to what was left of it, so that a restarted call waits
+ * no longer than the first would have.
  */
 struct drm_simgpu_wait_user_fence {
 	/** @extensions: Pointer to the first extension struct; must be 0. */
 	__u64 extensions;
 	/** @addr: CPU address of the &struct drm_simgpu_user_fence. */
 	__u64 addr;
-	/** @value: The value to wait for. */
+	/** @value: The value to wait for, or any larger one. */
 	__u64 value;
-	/** @timeout_ns: Relative timeout, 0 .. 2^63 - 1. */
+	/** @timeout_ns: Relative timeout, 0 .. 2^63 - 1; see above. */
 	__s64 timeout_ns;
 	/** @flags: Must be 0. */
 	__u32 flags;
