@@ -11,11 +11,14 @@
 #     crashes, times out or exits with a status its subtests do not explain
 #     is one more failure, and so is a binary whose every subtest skips
 #     while simgpu is loaded
-#  3. self-checks from igt-tests/selfcheck.list, lines "KNOB BINARY GLOB":
+#  3. self-checks from igt-tests/selfcheck.list, lines "KNOB BINARY GLOB
+#     [MESSAGE]" (MESSAGE: the rest of the line, a fixed string):
 #     with /sys/kernel/debug/simgpu/gpu*/KNOB set to 1 (a bug injected into
 #     the simulated GPU), run BINARY --run-subtest GLOB; each subtest must
-#     now FAIL (one passed check "selfcheck-KNOB-SUBTEST"); one that still
-#     succeeds has missed the bug (one failed check); then KNOB goes back to 0
+#     now FAIL (one passed check "selfcheck-KNOB-SUBTEST"), and print
+#     MESSAGE if one is given; one that still succeeds has missed the bug,
+#     one that fails without MESSAGE failed for another reason (one failed
+#     check each); then KNOB goes back to 0
 #     and simgpu is reloaded
 #  4. load each KUnit module (drivers/**/*_test.ko, *kunit*.ko), then the
 #     kernel's suites for what patches/linux-7.3 changes (drm_gpusvm_test;
@@ -128,8 +131,17 @@ unload_all() {
 	fi
 }
 
+# subtest_output LOG SUBTEST: what SUBTEST printed, between its start and
+# result lines.
+subtest_output() {
+	awk -v s="$2" '$0 == "Starting subtest: " s { on = 1; next }
+		on && index($0, "Subtest " s ": ") == 1 { exit }
+		on' "$1"
+}
+
 # run_igt LOG NAME BINARY [ARGS...]: run one test binary, print per-subtest
-# results. In selfcheck mode (SELFCHECK=knob), FAIL and SUCCESS swap roles.
+# results. In selfcheck mode (SELFCHECK=knob), FAIL and SUCCESS swap roles;
+# with SELFCHECK_MSG set, a FAIL only counts if the subtest printed it.
 run_igt() {
 	local log=$1 label=$2 bin=$3 rc subtest result n_fail=0 n_sub=0 n_skip=0 n_open=0 started=()
 	shift 3
@@ -144,7 +156,13 @@ run_igt() {
 		cur_sub=$subtest
 		if [ -n "${SELFCHECK:-}" ]; then
 			case $result in
-			FAIL) pass "selfcheck-$SELFCHECK-$subtest (the injected bug is caught)" ;;
+			FAIL) if [ -n "${SELFCHECK_MSG:-}" ] &&
+				 ! subtest_output "$log" "$subtest" | grep -qF -- "$SELFCHECK_MSG"; then
+				fail "selfcheck-$SELFCHECK-$subtest (failed, but not for the injected reason: no \"$SELFCHECK_MSG\")"
+				n_fail=$((n_fail + 1))
+			      else
+				pass "selfcheck-$SELFCHECK-$subtest (the injected bug is caught)"
+			      fi ;;
 			SUCCESS) fail "selfcheck-$SELFCHECK-$subtest (passed with the bug injected)"; n_fail=$((n_fail + 1)) ;;
 			SKIP) skip "selfcheck-$SELFCHECK-$subtest" ;;
 			*) fail "selfcheck-$SELFCHECK-$subtest ($result)"; n_fail=$((n_fail + 1)) ;;
@@ -336,9 +354,10 @@ main() {
 	# Self-checks: each injected bug must be caught
 	if [ -f "$igt/selfcheck.list" ] && [ "${RUN_SELFCHECK:-1}" != 0 ]; then
 		echo "== self-checks (bugs injected through simgpu debugfs knobs)"
-		while read -r knob bin glob rest; do
-			if [ -z "$glob" ] || [ -n "$rest" ]; then
-				fail "selfcheck-$knob (bad line in selfcheck.list: $knob $bin $glob $rest)"
+		sc_line=0
+		while read -r knob bin glob msg; do
+			if [ -z "$glob" ]; then
+				fail "selfcheck-$knob (bad line in selfcheck.list: $knob $bin)"
 				continue
 			fi
 			if [ ! -x "$bindir/$bin" ]; then
@@ -351,7 +370,9 @@ main() {
 				continue
 			fi
 			for k in "${knobs[@]}"; do echo 1 >"$k"; done
-			SELFCHECK=$knob run_igt "$logdir/selfcheck-$knob-$bin.log" "igt/$bin" \
+			sc_line=$((sc_line + 1))
+			SELFCHECK=$knob SELFCHECK_MSG=$msg run_igt \
+				"$logdir/selfcheck-$sc_line-$knob-$bin.log" "igt/$bin" \
 				"$bindir/$bin" --run-subtest "$glob"
 			for k in "${knobs[@]}"; do echo 0 >"$k" 2>/dev/null; done
 			# Fresh driver state for what follows.

@@ -537,6 +537,53 @@ static void test_process_exit_queued_batches(int mode)
  * still maps). Process exit tears the mm down through the notifiers'
  * release: once the process is gone no GPU write may reach the pages.
  */
+/* Sum of counter @name over the GPUs of @ctx; false without debugfs. */
+static bool try_stat_sum(struct sg_ctx *ctx, const char *name, uint64_t *sum)
+{
+	struct sg_stats st;
+	int i;
+
+	*sum = 0;
+	for_each_gpu(ctx, i) {
+		if (sg_stats_read(&ctx->gpu[i], &st))
+			return false;
+		*sum += sg_stats_get(&st, name);
+	}
+	return true;
+}
+
+/*
+ * The loops of an exited helper, which the parent cannot wait for through
+ * fences (fault mode has none): their memory is the parent's memfd, which
+ * must outlive them even when the subtest fails (with an injected bug the
+ * loops go on through stale translations), so the exit handler waits for
+ * the GPUs' counters to show them ended.
+ */
+static struct sg_ctx *exited_ctx;
+static uint64_t exited_ended0;
+static int exited_loops;
+
+static bool jobs_ended(struct sg_ctx *ctx, uint64_t *n)
+{
+	uint64_t failed, completed;
+
+	if (!try_stat_sum(ctx, "jobs_failed", &failed) ||
+	    !try_stat_sum(ctx, "jobs_completed", &completed))
+		return false;
+	*n = failed + completed;
+	return true;
+}
+
+static void wait_exited_loops(void)
+{
+	uint64_t end = igt_now_ns() + SG_LONG_TIMEOUT_MS * 1000000ull, n;
+
+	while (exited_ctx && jobs_ended(exited_ctx, &n) &&
+	       n - exited_ended0 < (uint64_t)exited_loops && igt_now_ns() < end)
+		usleep(10000);
+	exited_ctx = NULL;
+}
+
 static uint64_t stat_sum(struct sg_ctx *ctx, const char *name)
 {
 	struct sg_stats st;
@@ -573,6 +620,10 @@ static void test_process_exit_busy(int mode)
 	w = sg_mmap(size, ctx.page_size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 	failed0 = stat_sum(&ctx, "jobs_failed");
 	completed0 = stat_sum(&ctx, "jobs_completed");
+	exited_ended0 = failed0 + completed0;
+	exited_loops = ctx.n;
+	exited_ctx = &ctx;
+	igt_install_exit_handler(wait_exited_loops);
 
 	pid = spawn_exiting_user(mode, memfd, size, true, NULL, sock);
 	n = recv_fds(sock[0], fds, ARRAY_SIZE(fds));
@@ -597,6 +648,7 @@ static void test_process_exit_busy(int mode)
 		     "the loops never ended after exit\n");
 	igt_assert_f(stat_sum(&ctx, "jobs_completed") == completed0,
 		     "a loop completed although its process exited\n");
+	exited_ctx = NULL;
 	igt_file_restore_all();
 	sg_ctx_fini(&ctx);
 }
