@@ -74,12 +74,17 @@
  *
  * - &gsvm_mirror.lock (gsvm's mutex): gsvm holds it around
  *   &gsvm_backend_ops.prepare (page-table directories are allocated under
- *   it, GFP_KERNEL) and &gsvm_backend_ops.bind. The engine reaches it only
- *   through gsvm_handle_fault(), with no simgpu lock held.
+ *   it, GFP_KERNEL) and &gsvm_backend_ops.bind, and by the dma-fence mode
+ *   exec ioctl while it revalidates. The engine reaches it only through the
+ *   fault queue's worker (gsvm_handle_fault(), fault mode), with no simgpu
+ *   lock held.
  * - the notifier lock (&drm_gpusvm.notifier_lock, gsvm's rw_semaphore):
  *   held by gsvm around bind (read), zap and tlb_inval_submit (write), and
- *   sometimes tlb_inval_wait. Under it simgpu neither allocates nor sleeps,
- *   except in tlb_inval_wait.
+ *   sometimes tlb_inval_wait and gpu_wait_idle; held in read mode by the
+ *   dma-fence mode exec ioctl while it publishes the batch's fence in
+ *   &simgpu_vm.last_fence and queues the batch. Under it simgpu neither
+ *   allocates nor sleeps, except in tlb_inval_wait and gpu_wait_idle,
+ *   which wait for fences that signal without it.
  * - &simgpu_tlb.mmu_lock (spinlock, bottom halves off): held across every
  *   GPU memory access (TLB lookup, page walk, TLB fill, the access) and by
  *   every TLB flush, so that once a flush is done no access uses a
@@ -90,7 +95,9 @@
  * - the inline locks of the invalidation fences (dma-fence core).
  *
  * Others: &simgpu_engine.lock orders batch fence seqnos with their queueing
- * and nests inside nothing; the xarray lock of &simgpu_file.vms covers VM
+ * and protects &simgpu_vm.last_fence; it nests inside the notifier lock.
+ * &simgpu_fault_queue.lock protects the fault list and nests inside
+ * nothing. The xarray lock of &simgpu_file.vms covers VM
  * lookup and reference taking; the page table is written under gsvm's locks
  * as listed above and read locklessly (READ_ONCE, smp_load_acquire) by the
  * engine under &simgpu_tlb.mmu_lock, which is safe because directories live
@@ -99,9 +106,12 @@
  * Fence signalling: the invalidation completion paths (the soft hrtimer and
  * the timeout worker) are annotated with dma_fence_begin_signalling() and
  * never allocate, since gsvm waits for those fences inside mmu notifiers.
- * The engine is not annotated: batch completion depends on fault servicing,
- * which allocates. Batch fences are therefore only ever handed to
- * userspace through syncobjs.
+ * So is the dma-fence mode engine, from the end of a batch's in-fence wait
+ * to the signalling of its fence: it never services a fault, allocates
+ * nothing and takes no lock that is held while waiting for a fence, so its
+ * fences may be exported anywhere and be waited for by invalidations and
+ * reclaim. The fault-mode engine is not annotated (it services faults) and
+ * has no dma-fence: its batches complete through user fences.
  */
 
 static unsigned int num_gpus = 4;
