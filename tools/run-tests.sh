@@ -458,6 +458,12 @@ Starting subtest: b'
 Subtest b: SKIP (0.1s)'
 	fake caught 98 'Subtest x-single: FAIL (0.1s)
 Subtest x-all: SUCCESS (0.1s)'
+	fake reason 98 'Starting subtest: y-single
+GPU 0 wrote through a stale translation
+Subtest y-single: FAIL (0.1s)
+Starting subtest: y-all
+some other failure
+Subtest y-all: FAIL (0.1s)'
 	printf '%s\n' 'KTAP version 1' '1..1' '    KTAP version 1' '    # Subtest: s' \
 		'    1..3' '    ok 1 good_case' '    not ok 2 bad_case' \
 		'    ok 3 skipped_case # SKIP needs two GPUs' '        ok 1 param-a' \
@@ -470,6 +476,8 @@ Subtest x-all: SUCCESS (0.1s)'
 			run_igt "$dir/$b.log" "igt/$b" "$dir/$b"
 		done
 		SELFCHECK=knob run_igt "$dir/caught.log" igt/caught "$dir/caught"
+		SELFCHECK=knob SELFCHECK_MSG="stale translation" \
+			run_igt "$dir/reason.log" igt/reason "$dir/reason"
 		parse_ktap s "$dir/ktap"
 		parse_ktap whole "$dir/ktap-skip"
 		echo "$passed passed, $failed failed, $skipped skipped"
@@ -496,6 +504,7 @@ PY
 PASS igt/crash/a FAIL igt/crash/b PASS igt/unexplained/a \
 FAIL igt/unexplained PASS igt/plain SKIP igt/allskip/a SKIP igt/allskip/b \
 FAIL igt/allskip PASS selfcheck-knob-x-single FAIL selfcheck-knob-x-all \
+PASS selfcheck-knob-y-single FAIL selfcheck-knob-y-all \
 PASS kunit/s/good_case FAIL kunit/s/bad_case SKIP kunit/s/skipped_case \
 SKIP kunit/whole "
 	local p=0 f=0

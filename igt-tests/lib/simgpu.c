@@ -1233,7 +1233,7 @@ void sg_assert_slots_stable(struct sg_ctx *ctx, const uint32_t *view,
 			uint32_t v = sg_read32(view + SG_SLOT_DW(i));
 
 			igt_assert_f(v == snap[i],
-				     "GPU %u wrote old pages %.1f ms after %s returned: %#x -> %#x\n",
+				     "GPU %u wrote the old pages through a stale translation %.1f ms after %s returned: %#x -> %#x\n",
 				     ctx->gpu[i].index, (now - start) / 1e6,
 				     what, snap[i], v);
 		}

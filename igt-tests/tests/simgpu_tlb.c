@@ -11,6 +11,7 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +120,9 @@ static void test_stats_gpu_faults(int mode)
 		igt_assert_err(sg_gpu_write32(&ctx, i, x.gpu + SG_SLOT(i), 1), 0);
 	read_stats(&ctx, after);
 	for_each_gpu(&ctx, i) {
-		igt_assert_lte(1, delta(&after[i], &before[i], "gpu_faults"));
+		igt_assert_f(delta(&after[i], &before[i], "gpu_faults") >= 1,
+			     "GPU %u: no fault after the remap: the write went through a stale translation\n",
+			     ctx.gpu[i].index);
 		igt_assert_eq_u64(delta(&after[i], &before[i], "gpu_faults_failed"), 0);
 		igt_assert_lte(1, delta(&after[i], &before[i], "jobs_completed"));
 		igt_assert_eq_u64(delta(&after[i], &before[i], "jobs_failed"), 0);
@@ -187,7 +190,9 @@ static void test_stats_no_stale_tlb_hits(int mode)
 		igt_assert_err(sg_gpu_write32(&ctx, i, x.gpu + SG_SLOT(i), 0x5eed + i), 0);
 	read_stats(&ctx, after);
 	for_each_gpu(&ctx, i) {
-		igt_assert_eq_u64(delta(&after[i], &before[i], "stale_tlb_hits"), 0);
+		igt_assert_f(delta(&after[i], &before[i], "stale_tlb_hits") == 0,
+			     "GPU %u: %" PRIu64 " accesses through a stale translation\n",
+			     ctx.gpu[i].index, delta(&after[i], &before[i], "stale_tlb_hits"));
 		igt_assert_eq_u32(x.a[SG_SLOT_DW(i)], 0x5eed + i);
 		igt_assert_eq_u32(x.w[SG_SLOT_DW(i)], warm[i]);
 	}
@@ -276,8 +281,10 @@ static void test_single_pass_remap(int mode)
 	for_each_gpu(&ctx, i)
 		igt_assert_err(sg_gpu_write32(&ctx, i, x.gpu + SG_SLOT(i), 0x5111 + i), 0);
 	for_each_gpu(&ctx, i) {
-		igt_assert_eq_u32(x.a[SG_SLOT_DW(i)], 0x5111 + i);
-		igt_assert_eq_u32(x.w[SG_SLOT_DW(i)], warm[i]);
+		igt_assert_f(x.a[SG_SLOT_DW(i)] == 0x5111u + i &&
+			     x.w[SG_SLOT_DW(i)] == warm[i],
+			     "GPU %u: the write after the remap missed the new pages (new %#x, old %#x): a stale translation\n",
+			     ctx.gpu[i].index, x.a[SG_SLOT_DW(i)], x.w[SG_SLOT_DW(i)]);
 	}
 	sg_ctx_fini(&ctx);
 }

@@ -58,7 +58,8 @@ static void assert_slots(struct sg_ctx *ctx, const uint32_t *view,
 	for_each_gpu(ctx, i) {
 		uint32_t v = sg_read32(view + SG_SLOT_DW(i));
 
-		igt_assert_f(v == vals[i], "%s: slot of GPU %u is %#x, expected %#x\n",
+		igt_assert_f(v == vals[i],
+			     "%s: slot of GPU %u is %#x, expected %#x: an access went through a stale translation\n",
 			     what, ctx->gpu[i].index, v, vals[i]);
 	}
 }
@@ -66,6 +67,41 @@ static void assert_slots(struct sg_ctx *ctx, const uint32_t *view,
 static bool fence_is_write_denied(int err)
 {
 	return err == -EFAULT || err == -EACCES;
+}
+
+/*
+ * After @what, GPU @i's write at @addr must fail with @expected (or, if
+ * @expected is 0, with -EFAULT or -EACCES); if it succeeds it went through
+ * a stale translation.
+ */
+static void assert_write_fails(struct sg_ctx *ctx, int i, uint64_t addr,
+			       int expected, const char *what)
+{
+	int err = sg_gpu_write32(ctx, i, addr, sg_cookie());
+
+	igt_assert_f(err != 0,
+		     "GPU %u: a write %s succeeded through a stale translation\n",
+		     ctx->gpu[i].index, what);
+	if (expected)
+		igt_assert_err(err, expected);
+	else
+		igt_assert_f(fence_is_write_denied(err), "GPU %u: a write %s gave %s\n",
+			     ctx->gpu[i].index, what, igt_errname(err));
+}
+
+/* Same for a read, which must fail with -EFAULT and return nothing. */
+static void assert_read_fails(struct sg_ctx *ctx, int i, uint64_t addr,
+			      const char *what)
+{
+	uint32_t v;
+	int err;
+
+	v = sg_gpu_read32(ctx, i, addr, &err);
+	igt_assert_f(err != 0,
+		     "GPU %u: a read %s returned %#x through a stale translation\n",
+		     ctx->gpu[i].index, what, v);
+	igt_assert_err(err, -EFAULT);
+	igt_assert_eq_u32(v, SG_POISON);
 }
 
 /* A page of memfd-backed memory, mapped as A and W, bound (A) and warmed. */
@@ -85,18 +121,14 @@ static void test_unbind(int mode)
 	uint32_t warm[SG_MAX_GPUS];
 	struct sg_witness x;
 	struct sg_ctx ctx;
-	uint32_t v;
-	int i, err;
+	int i;
 
 	sg_ctx_init(&ctx, mode);
 	setup_witness(&ctx, &x, 1, MAP_SHARED, warm);
 	sg_unbind_all(&ctx, x.gpu, x.size);
 	for_each_gpu(&ctx, i) {
-		igt_assert_err(sg_gpu_write32(&ctx, i, x.gpu + SG_SLOT(i), sg_cookie()),
-			       -EFAULT);
-		v = sg_gpu_read32(&ctx, i, x.gpu + SG_SLOT(i), &err);
-		igt_assert_err(err, -EFAULT);
-		igt_assert_eq_u32(v, SG_POISON);
+		assert_write_fails(&ctx, i, x.gpu + SG_SLOT(i), -EFAULT, "after unbind");
+		assert_read_fails(&ctx, i, x.gpu + SG_SLOT(i), "after unbind");
 	}
 	assert_slots(&ctx, x.w, warm, "after unbind");
 	sg_ctx_fini(&ctx);
@@ -107,18 +139,14 @@ static void test_munmap(int mode)
 	uint32_t warm[SG_MAX_GPUS];
 	struct sg_witness x;
 	struct sg_ctx ctx;
-	uint32_t v;
-	int i, err;
+	int i;
 
 	sg_ctx_init(&ctx, mode);
 	setup_witness(&ctx, &x, 1, MAP_SHARED, warm);
 	igt_assert(!munmap(x.a, x.size));
 	for_each_gpu(&ctx, i) {
-		igt_assert_err(sg_gpu_write32(&ctx, i, x.gpu + SG_SLOT(i), sg_cookie()),
-			       -EFAULT);
-		v = sg_gpu_read32(&ctx, i, x.gpu + SG_SLOT(i), &err);
-		igt_assert_err(err, -EFAULT);
-		igt_assert_eq_u32(v, SG_POISON);
+		assert_write_fails(&ctx, i, x.gpu + SG_SLOT(i), -EFAULT, "after munmap");
+		assert_read_fails(&ctx, i, x.gpu + SG_SLOT(i), "after munmap");
 	}
 	assert_slots(&ctx, x.w, warm, "after munmap");
 	sg_ctx_fini(&ctx);
@@ -148,8 +176,8 @@ static void test_munmap_partial(int mode)
 
 	igt_assert(!munmap((char *)x.a + pg, pg));
 	for_each_gpu(&ctx, i)
-		igt_assert_err(sg_gpu_write32(&ctx, i, x.gpu + pg + SG_SLOT(i),
-					      sg_cookie()), -EFAULT);
+		assert_write_fails(&ctx, i, x.gpu + pg + SG_SLOT(i), -EFAULT,
+				   "to the unmapped page");
 	assert_slots(&ctx, w2, warm2, "unmapped page after munmap");
 
 	for_each_gpu(&ctx, i) {
@@ -158,7 +186,9 @@ static void test_munmap_partial(int mode)
 		err = sg_gpu_write32(&ctx, i, x.gpu + SG_SLOT(i), c);
 		if (err) {
 			igt_assert_err(err, -EFAULT);
-			igt_assert_eq_u32(x.w[SG_SLOT_DW(i)], warm[i]);
+			igt_assert_f(x.w[SG_SLOT_DW(i)] == warm[i],
+				     "GPU %u: a failed write reached the page through a stale translation\n",
+				     ctx.gpu[i].index);
 		} else {
 			igt_assert_eq_u32(x.w[SG_SLOT_DW(i)], c);
 			igt_assert_eq_u32(x.a[SG_SLOT_DW(i)], c);
@@ -190,7 +220,8 @@ static void test_remap(int mode)
 	for_each_gpu(&ctx, i) {
 		v = sg_gpu_read32(&ctx, i, x.gpu + MARK_DW * 4, &err);
 		igt_assert_err(err, 0);
-		igt_assert_f(v == 0, "GPU %u read %#x from the old pages after the remap\n",
+		igt_assert_f(v == 0,
+			     "GPU %u read %#x from the old pages after the remap, through a stale translation\n",
 			     ctx.gpu[i].index, v);
 	}
 	gpus_write_cookies(&ctx, x.gpu, vals);
@@ -219,7 +250,9 @@ static void test_remap_other_file(int mode)
 	for_each_gpu(&ctx, i) {
 		v = sg_gpu_read32(&ctx, i, x.gpu + MARK_DW * 4, &err);
 		igt_assert_err(err, 0);
-		igt_assert_eq_u32(v, MARK);
+		igt_assert_f(v == MARK,
+			     "GPU %u read %#x, not the new file's %#x: a stale translation\n",
+			     ctx.gpu[i].index, v, MARK);
 	}
 	gpus_write_cookies(&ctx, x.gpu, vals);
 	assert_slots(&ctx, w2, vals, "new file");
@@ -245,8 +278,7 @@ static void test_mremap(int mode)
 	igt_assert(moved == dest);
 
 	for_each_gpu(&ctx, i)
-		igt_assert_err(sg_gpu_write32(&ctx, i, x.gpu + SG_SLOT(i), sg_cookie()),
-			       -EFAULT);
+		assert_write_fails(&ctx, i, x.gpu + SG_SLOT(i), -EFAULT, "after mremap");
 	assert_slots(&ctx, x.w, warm, "moved pages (witness)");
 	assert_slots(&ctx, moved, warm, "moved pages");
 
@@ -268,17 +300,14 @@ static void test_mprotect_readonly(int mode)
 	uint32_t warm[SG_MAX_GPUS];
 	struct sg_witness x;
 	struct sg_ctx ctx;
-	int i, err;
+	int i;
 
 	sg_ctx_init(&ctx, mode);
 	setup_witness(&ctx, &x, 1, MAP_SHARED, warm);
 	igt_assert(!mprotect(x.a, x.size, PROT_READ));
-	for_each_gpu(&ctx, i) {
-		err = sg_gpu_write32(&ctx, i, x.gpu + SG_SLOT(i), sg_cookie());
-		igt_assert_f(fence_is_write_denied(err),
-			     "GPU %u: write to read-only memory gave %s\n",
-			     ctx.gpu[i].index, igt_errname(err));
-	}
+	for_each_gpu(&ctx, i)
+		assert_write_fails(&ctx, i, x.gpu + SG_SLOT(i), 0,
+				   "to read-only memory");
 	assert_slots(&ctx, x.w, warm, "after mprotect(PROT_READ)");
 	sg_ctx_fini(&ctx);
 }
@@ -324,16 +353,14 @@ static void test_mprotect_restore(int mode)
 	uint32_t warm[SG_MAX_GPUS], vals[SG_MAX_GPUS];
 	struct sg_witness x;
 	struct sg_ctx ctx;
-	int i, err;
+	int i;
 
 	sg_ctx_init(&ctx, mode);
 	setup_witness(&ctx, &x, 1, MAP_SHARED, warm);
 	igt_assert(!mprotect(x.a, x.size, PROT_READ));
-	for_each_gpu(&ctx, i) {
-		err = sg_gpu_write32(&ctx, i, x.gpu + SG_SLOT(i), sg_cookie());
-		igt_assert_f(fence_is_write_denied(err), "GPU %u: %s\n",
-			     ctx.gpu[i].index, igt_errname(err));
-	}
+	for_each_gpu(&ctx, i)
+		assert_write_fails(&ctx, i, x.gpu + SG_SLOT(i), 0,
+				   "to read-only memory");
 	igt_assert(!mprotect(x.a, x.size, PROT_READ | PROT_WRITE));
 	gpus_write_cookies(&ctx, x.gpu, vals);
 	assert_slots(&ctx, x.w, vals, "after mprotect(PROT_READ | PROT_WRITE)");
@@ -345,21 +372,14 @@ static void test_mprotect_none(int mode)
 	uint32_t warm[SG_MAX_GPUS];
 	struct sg_witness x;
 	struct sg_ctx ctx;
-	uint32_t v;
-	int i, err;
+	int i;
 
 	sg_ctx_init(&ctx, mode);
 	setup_witness(&ctx, &x, 1, MAP_SHARED, warm);
 	igt_assert(!mprotect(x.a, x.size, PROT_NONE));
 	for_each_gpu(&ctx, i) {
-		v = sg_gpu_read32(&ctx, i, x.gpu + SG_SLOT(i), &err);
-		igt_assert_f(err == -EFAULT,
-			     "GPU %u: read of PROT_NONE memory gave %s (value %#x)\n",
-			     ctx.gpu[i].index, igt_errname(err), v);
-		igt_assert_eq_u32(v, SG_POISON);
-		err = sg_gpu_write32(&ctx, i, x.gpu + SG_SLOT(i), sg_cookie());
-		igt_assert_f(fence_is_write_denied(err), "GPU %u: write gave %s\n",
-			     ctx.gpu[i].index, igt_errname(err));
+		assert_read_fails(&ctx, i, x.gpu + SG_SLOT(i), "of PROT_NONE memory");
+		assert_write_fails(&ctx, i, x.gpu + SG_SLOT(i), 0, "to PROT_NONE memory");
 	}
 	assert_slots(&ctx, x.w, warm, "after mprotect(PROT_NONE)");
 	sg_ctx_fini(&ctx);
@@ -440,7 +460,7 @@ static void test_madvise_dontneed(int mode)
 		v = sg_gpu_read32(&ctx, i, x.gpu + SG_SLOT(i), &err);
 		igt_assert_err(err, 0);
 		igt_assert_f(v == file_vals[i],
-			     "GPU %u read %#x after MADV_DONTNEED, expected the file's %#x%s\n",
+			     "GPU %u read %#x after MADV_DONTNEED, expected the file's %#x%s: a stale translation\n",
 			     ctx.gpu[i].index, v, file_vals[i],
 			     v == priv_vals[i] ? " (the dropped page)" : "");
 	}
@@ -482,7 +502,7 @@ static void test_madvise_dontneed_rw(int mode)
 		v = sg_gpu_read32(&ctx, i, x.gpu + SG_SLOT(i), &err);
 		igt_assert_err(err, 0);
 		igt_assert_f(v == file_vals[i],
-			     "GPU %u read %#x after MADV_DONTNEED, expected the file's %#x%s\n",
+			     "GPU %u read %#x after MADV_DONTNEED, expected the file's %#x%s: a stale translation\n",
 			     ctx.gpu[i].index, v, file_vals[i],
 			     v == priv_vals[i] ? " (the dropped page)" : "");
 	}
@@ -530,7 +550,8 @@ static void test_madvise_dontneed_anon(int mode)
 	for_each_gpu(&ctx, i) {
 		v = sg_gpu_read32(&ctx, i, gpu + SG_SLOT(i), &err);
 		igt_assert_err(err, 0);
-		igt_assert_f(v == 0, "GPU %u read %#x after MADV_DONTNEED, expected 0%s\n",
+		igt_assert_f(v == 0,
+			     "GPU %u read %#x after MADV_DONTNEED, expected 0%s: a stale translation\n",
 			     ctx.gpu[i].index, v, v == old[i] ? " (the dropped page)" : "");
 	}
 	close(release);
@@ -650,7 +671,7 @@ static void test_fork_cow_parent_write(int mode)
 
 	for_each_gpu(&ctx, i)
 		igt_assert_err(errs[i], 0);
-	igt_assert_f(verdict == 'y', "the child's copy-on-write page was written by the parent's GPU\n");
+	igt_assert_f(verdict == 'y', "the child's copy-on-write page was written by the parent's GPU, through a stale translation\n");
 	assert_slots(&ctx, a, vals, "parent after GPU writes");
 	sg_ctx_fini(&ctx);
 }
@@ -870,7 +891,7 @@ static void test_madvise_busy(int mode)
 		igt_assert_err(sg_job_finish(&jobs[i]), 0);
 		igt_assert_eq_u32(ctx.scratch[SG_SLOT_DW(i)], priv_vals[i]);
 		igt_assert_f(ctx.scratch[SG_SLOT_DW(i) + 1] == file_vals[i],
-			     "GPU %u read %#x after MADV_DONTNEED, expected %#x\n",
+			     "GPU %u read %#x after MADV_DONTNEED, expected %#x: a stale translation\n",
 			     ctx.gpu[i].index, ctx.scratch[SG_SLOT_DW(i) + 1],
 			     file_vals[i]);
 	}
@@ -947,7 +968,7 @@ static void test_fork_cow_busy(int mode)
 	close(c.to_child[1]);
 	igt_assert_helper_ok(pid);
 
-	igt_assert_f(verdict == 'y', "a GPU wrote the child's page after fork returned\n");
+	igt_assert_f(verdict == 'y', "a GPU wrote the child's page through a stale translation after fork returned\n");
 	igt_assert_f(moving, "the GPUs stopped writing the parent's page after fork\n");
 	for_each_gpu(&ctx, i)
 		igt_assert_f(is_stopped(errs[i]), "GPU %u: store loop ended with %s\n",

@@ -59,6 +59,9 @@ struct racer {
 	}								\
 } while (0)
 
+/* What a store that should have failed and succeeded did. */
+#define STALE(err) ((err) ? "" : " (succeeded through a stale translation)")
+
 /* GPU g: stall a little (so engines overlap with other threads), then store. */
 static int racer_store(struct racer *r, int g, uint64_t addr, uint32_t v)
 {
@@ -130,8 +133,8 @@ static void racer_loop(struct racer *r)
 		case RACE_MUNMAP:
 			R_CHECK(r, !munmap(r->a, r->pg), "munmap: %s", strerror(errno));
 			err = racer_store(r, g, r->gpu, c);
-			R_CHECK(r, err == -EFAULT, "iter %d GPU %u: store after munmap: %s",
-				k, ctx->gpu[g].index, igt_errname(err));
+			R_CHECK(r, err == -EFAULT, "iter %d GPU %u: store after munmap: %s%s",
+				k, ctx->gpu[g].index, igt_errname(err), STALE(err));
 			m = mmap(r->a, r->pg, PROT_READ | PROT_WRITE,
 				 MAP_SHARED | MAP_FIXED, r->fd[f], 0);
 			R_CHECK(r, m == r->a, "mmap: %s", strerror(errno));
@@ -147,8 +150,8 @@ static void racer_loop(struct racer *r)
 				strerror(errno));
 			err = racer_store(r, g, r->gpu, c);
 			R_CHECK(r, err == -EFAULT || err == -EACCES,
-				"iter %d GPU %u: store to read-only memory: %s", k,
-				ctx->gpu[g].index, igt_errname(err));
+				"iter %d GPU %u: store to read-only memory: %s%s", k,
+				ctx->gpu[g].index, igt_errname(err), STALE(err));
 			R_CHECK(r, !mprotect(r->a, r->pg, PROT_READ | PROT_WRITE),
 				"mprotect: %s", strerror(errno));
 			c = sg_cookie();
@@ -161,13 +164,13 @@ static void racer_loop(struct racer *r)
 		case RACE_MIXED:
 			sg_unbind_all(ctx, r->gpu, r->pg);
 			err = racer_store(r, g, r->gpu, c);
-			R_CHECK(r, err == -EFAULT, "iter %d GPU %u: store after unbind: %s",
-				k, ctx->gpu[g].index, igt_errname(err));
+			R_CHECK(r, err == -EFAULT, "iter %d GPU %u: store after unbind: %s%s",
+				k, ctx->gpu[g].index, igt_errname(err), STALE(err));
 			break;
 		}
 		R_CHECK(r, sg_read32(r->w[0]) == r->expect[0] &&
 			sg_read32(r->w[1]) == r->expect[1],
-			"iter %d: files hold %#x/%#x, expected %#x/%#x", k,
+			"iter %d: files hold %#x/%#x, expected %#x/%#x: a store went through a stale translation", k,
 			sg_read32(r->w[0]), sg_read32(r->w[1]),
 			r->expect[0], r->expect[1]);
 	}
