@@ -14,7 +14,7 @@
 #  3. self-checks from igt-tests/selfcheck.list, lines "KNOB BINARY GLOB
 #     [MESSAGE]" (MESSAGE: the rest of the line, a fixed string):
 #     with /sys/kernel/debug/simgpu/gpu*/KNOB set to 1 (a bug injected into
-#     the simulated GPU), run BINARY --run-subtest GLOB; each subtest must
+#     the simulated GPU; a KNOB with a slash is /sys/kernel/debug/KNOB), run BINARY --run-subtest GLOB; each subtest must
 #     now FAIL (one passed check "selfcheck-KNOB-SUBTEST"), and print
 #     MESSAGE if one is given; one that still succeeds has missed the bug,
 #     one that fails without MESSAGE failed for another reason (one failed
@@ -356,34 +356,41 @@ main() {
 		echo "== self-checks (bugs injected through simgpu debugfs knobs)"
 		sc_line=0
 		while read -r knob bin glob msg; do
+			kname=${knob//\//-}
 			if [ -z "$glob" ]; then
-				fail "selfcheck-$knob (bad line in selfcheck.list: $knob $bin)"
+				fail "selfcheck-$kname (bad line in selfcheck.list: $knob $bin)"
 				continue
 			fi
 			if [ ! -x "$bindir/$bin" ]; then
-				fail "selfcheck-$knob (not built: $bindir/$bin)"
+				fail "selfcheck-$kname (not built: $bindir/$bin)"
 				continue
 			fi
-			knobs=(/sys/kernel/debug/simgpu/gpu*/"$knob")
+			# A knob with a slash is a path under /sys/kernel/debug
+			# (gsvm's own knobs); otherwise one file per simulated GPU.
+			if [[ $knob == */* ]]; then
+				knobs=(/sys/kernel/debug/"$knob")
+			else
+				knobs=(/sys/kernel/debug/simgpu/gpu*/"$knob")
+			fi
 			if [ ! -e "${knobs[0]}" ]; then
-				fail "selfcheck-$knob (no /sys/kernel/debug/simgpu/gpu*/$knob)"
+				fail "selfcheck-$kname (no ${knobs[0]})"
 				continue
 			fi
 			for k in "${knobs[@]}"; do echo 1 >"$k"; done
 			sc_line=$((sc_line + 1))
-			SELFCHECK=$knob SELFCHECK_MSG=$msg run_igt \
-				"$logdir/selfcheck-$sc_line-$knob-$bin.log" "igt/$bin" \
+			SELFCHECK=$kname SELFCHECK_MSG=$msg run_igt \
+				"$logdir/selfcheck-$sc_line-$kname-$bin.log" "igt/$bin" \
 				"$bindir/$bin" --run-subtest "$glob"
 			for k in "${knobs[@]}"; do echo 0 >"$k" 2>/dev/null; done
 			# Fresh driver state for what follows.
 			if gsvm_mod_loaded simgpu; then
-				gsvm_mark "reload simgpu after selfcheck-$knob"
+				gsvm_mark "reload simgpu after selfcheck-$kname"
 				if ! gsvm_unload simgpu 2>>"$logdir/unload.log"; then
-					fail "module-unload (simgpu after selfcheck-$knob)"
+					fail "module-unload (simgpu after selfcheck-$kname)"
 					continue
 				fi
 				gsvm_load "$GSVM_REPO/drivers/simgpu/simgpu.ko" "num_gpus=$num_gpus" ||
-					fail "load-simgpu (reload after selfcheck-$knob)"
+					fail "load-simgpu (reload after selfcheck-$kname)"
 			fi
 		done < <(list_entries "$igt/selfcheck.list")
 	fi

@@ -15,6 +15,8 @@ struct mmu_interval_notifier_ops;
 
 void gsvm_range_destroy(struct gsvm_range *range);
 
+extern bool gsvm_xe_busy_fallback;
+
 #if IS_ENABLED(CONFIG_KUNIT)
 struct mmu_interval_notifier_finish *
 gsvm_range_inval_pass1(struct gsvm_range *range, bool two_pass);

@@ -3,6 +3,7 @@
  * Copyright © 2026 The gsvm authors
  */
 
+#include <linux/debugfs.h>
 #include <linux/lockdep.h>
 #include <linux/module.h>
 #include <linux/sched/mm.h>
@@ -139,6 +140,37 @@ void gsvm_mirror_fini(struct gsvm_mirror *mirror)
 	mutex_destroy(&mirror->lock);
 }
 EXPORT_SYMBOL_NS_GPL(gsvm_mirror_fini, "GSVM");
+
+/**
+ * DOC: gsvm debugfs
+ *
+ * /sys/kernel/debug/gsvm/:
+ *
+ * - ``xe_busy_fallback`` (rw bool, default N): a bug injected for the
+ *   self-checks. The busy fallback of an invalidation (a second
+ *   invalidation of a range whose first one has not finished) returns
+ *   without waiting for the first one's TLB invalidation, as Xe's userptr
+ *   busy fallback does in 7.3.4 (xe_userptr.c: the second invalidation
+ *   zaps nothing, submits for no tile and does not wait): the CPU may then
+ *   reuse pages the GPU TLB still translates.
+ */
+
+static struct dentry *gsvm_debugfs;
+
+static int __init gsvm_init(void)
+{
+	gsvm_debugfs = debugfs_create_dir("gsvm", NULL);
+	debugfs_create_bool("xe_busy_fallback", 0600, gsvm_debugfs,
+			    &gsvm_xe_busy_fallback);
+	return 0;
+}
+module_init(gsvm_init);
+
+static void __exit gsvm_exit(void)
+{
+	debugfs_remove_recursive(gsvm_debugfs);
+}
+module_exit(gsvm_exit);
 
 MODULE_DESCRIPTION("Multi-GPU shared virtual memory manager with two-pass TLB invalidation");
 MODULE_LICENSE("GPL");

@@ -73,6 +73,14 @@
 /* Validation attempts before giving up with -EBUSY. */
 #define GSVM_VALIDATE_TRIES	16
 
+/*
+ * Debug only, for the self-checks: the busy fallback returns without
+ * waiting for the invalidation in flight, as Xe's userptr busy fallback
+ * does today (xe_vma_userptr_do_inval() with a zero tile mask). Set through
+ * /sys/kernel/debug/gsvm/xe_busy_fallback.
+ */
+bool gsvm_xe_busy_fallback;
+
 static bool gsvm_two_pass = true;
 module_param_named(two_pass, gsvm_two_pass, bool, 0644);
 MODULE_PARM_DESC(two_pass,
@@ -223,7 +231,7 @@ gsvm_range_inval_pass1(struct gsvm_range *range, bool two_pass)
 	}
 	if (need_inval)
 		gsvm_range_tlb_inval_sync(range);
-	if (range->inval_armed)
+	if (range->inval_armed && !READ_ONCE(gsvm_xe_busy_fallback))
 		mirror->ops->tlb_inval_wait(mirror, &range->inval_fence);
 	gsvm_range_unmap_pages(range);
 	return NULL;

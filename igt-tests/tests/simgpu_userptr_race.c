@@ -14,6 +14,7 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -656,6 +657,100 @@ static void test_process_exit_busy(int mode)
 	sg_ctx_fini(&ctx);
 }
 
+/* ---- two invalidations of one range at the same time ---------------------- */
+
+#define TWO_INVAL_US	300000
+
+struct dontneed_arg {
+	void *addr;
+	size_t len;
+	int err;
+	volatile bool done;
+};
+
+static void *dontneed_run(void *p)
+{
+	struct dontneed_arg *a = p;
+
+	a->err = madvise(a->addr, a->len, MADV_DONTNEED) ? errno : 0;
+	__atomic_store_n(&a->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static uint64_t stale_hits(struct sg_ctx *ctx, int i)
+{
+	struct sg_stats st;
+
+	igt_assert_err(sg_stats_read(&ctx->gpu[i], &st), 0);
+	return sg_stats_get(&st, "stale_tlb_hits");
+}
+
+/*
+ * Two threads MADV_DONTNEED different pages of one binding while the GPUs
+ * write the second page, with slow TLB invalidations. The first
+ * invalidation (page 1) zaps the binding and defers its TLB wait to its
+ * finish pass; the second (page 2) finds the finish object in use and
+ * takes the busy fallback, which must wait for the first one's TLB
+ * invalidation: once the second madvise has returned, no GPU may reach
+ * the binding through a translation cached before the zap (simgpu counts
+ * such TLB hits as stale_tlb_hits). Xe's userptr busy fallback does not
+ * wait (debugfs gsvm/xe_busy_fallback reproduces it).
+ */
+static void test_two_invalidations_one_range(int mode)
+{
+	uint64_t before[SG_MAX_GPUS], after[SG_MAX_GPUS], t0, t_second;
+	struct sg_job jobs[SG_MAX_GPUS];
+	struct dontneed_arg first;
+	struct sg_witness x;
+	struct sg_ctx ctx;
+	pthread_t th;
+	uint64_t pg;
+	bool overlapped;
+	int i;
+
+	sg_require_madvise();
+	sg_ctx_init(&ctx, mode);
+	igt_require_f(sg_debugfs_available(&ctx.gpu[0]),
+		      "needs the simgpu latency knob and counters\n");
+	sg_slow_tlb_inval_us(&ctx, TWO_INVAL_US);
+	pg = ctx.page_size;
+	sg_witness_init(&ctx, &x, 2 * pg, MAP_SHARED);
+	sg_bind_all(&ctx, x.a, x.size, x.gpu, 0);
+	sg_start_loops(&ctx, x.gpu + pg, jobs);
+	sg_wait_loops_running(&ctx, x.w + pg / 4, jobs);
+
+	first = (struct dontneed_arg){ .addr = x.a, .len = pg };
+	t0 = igt_now_ns();
+	igt_assert(!pthread_create(&th, NULL, dontneed_run, &first));
+	/* Let the first invalidation reach its finish pass. */
+	usleep(TWO_INVAL_US / 6);
+	igt_assert(!madvise((char *)x.a + pg, pg, MADV_DONTNEED));
+	t_second = igt_now_ns();
+	overlapped = !__atomic_load_n(&first.done, __ATOMIC_ACQUIRE);
+
+	/* From here on, every TLB hit on the old translation is stale. */
+	for_each_gpu(&ctx, i)
+		before[i] = stale_hits(&ctx, i);
+	usleep(TWO_INVAL_US / 3);
+	for_each_gpu(&ctx, i)
+		after[i] = stale_hits(&ctx, i);
+	igt_assert(!pthread_join(th, NULL));
+	igt_assert_err(-first.err, 0);
+	igt_info("second madvise returned after %.1f ms, %s the first\n",
+		 (t_second - t0) / 1e6, overlapped ? "before" : "after");
+
+	for_each_gpu(&ctx, i)
+		igt_assert_f(after[i] == before[i],
+			     "GPU %u reached the binding through a stale translation %" PRIu64
+			     " times after the second MADV_DONTNEED returned: its busy fallback did not wait for the first invalidation\n",
+			     ctx.gpu[i].index, after[i] - before[i]);
+	/* The loops go on in the pages faulted back in. */
+	for_each_gpu(&ctx, i)
+		igt_assert_err(sg_job_finish(&jobs[i]), 0);
+	igt_file_restore_all();
+	sg_ctx_fini(&ctx);
+}
+
 #define PAIR(name, fn, timeout) \
 	{ name "-single", fn, SG_ONE, timeout }, { name "-all", fn, SG_ALL, timeout }
 
@@ -672,6 +767,7 @@ static const struct igt_subtest tests[] = {
 	PAIR("vm-destroy-busy-then-munmap", test_vm_destroy_busy_then_munmap, 0),
 	PAIR("process-exit-queued-batches", test_process_exit_queued_batches, 0),
 	PAIR("process-exit-busy", test_process_exit_busy, 0),
+	PAIR("two-invalidations-one-range", test_two_invalidations_one_range, 0),
 };
 
 IGT_MAIN("Invalidations racing with GPU work: threads, processes, file close, "
