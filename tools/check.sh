@@ -3,7 +3,7 @@
 #
 # 'make check': everything from nothing, on a Debian machine as root.
 #   deps -> debug kernel, patched and stock (cached) -> patch series checks ->
-#   modules -> igt-tests -> lint ->
+#   modules -> igt-tests -> lint -> dkms build (Debian's 7.3 config) ->
 #   harness self-tests -> one VM boot that runs tools/run-tests.sh
 # Prints what each step does and ends with exactly one summary line,
 # "N passed, N failed, N skipped", as the last line. Exit status 1 if
@@ -15,6 +15,7 @@
 #                builds the modules against it too
 #      CHECK_LINT=0   leave out 'make lint'
 #      CHECK_SERIES=0 leave out tools/check-series.sh
+#      CHECK_DKMS=0   leave out tools/check-dkms.sh
 #      NUM_GPUS, TEST_TIMEOUT, IGT_TESTS, RUN_SELFCHECK, RUN_KUNIT
 #                     passed to run-tests.sh in the VM (see there)
 #      VM_TIMEOUT     guest time limit in seconds (default 2400)
@@ -106,6 +107,13 @@ if [ "${CHECK_LINT:-1}" != 0 ]; then
 	"$here/lint.sh" | tee "$tmp/lint.log"
 	add_counts "$tmp/lint.log" lint
 	done_step lint
+fi
+
+if [ "${CHECK_DKMS:-1}" != 0 ]; then
+	step "dkms build against Debian's 7.3 config (tools/check-dkms.sh; about a minute when not cached)"
+	"$here/check-dkms.sh" | tee "$tmp/dkms.log"
+	add_counts "$tmp/dkms.log" dkms
+	done_step dkms
 fi
 
 step "harness self-tests (kernel-log scanner, result parsers)"
