@@ -142,6 +142,19 @@ static void gsvm_range_mark_invalid(struct gsvm_range *range)
 	spin_unlock(&mirror->inval_lock);
 }
 
+/* Zap @range; true if it had live PTEs. Notifier lock held (write). */
+static bool gsvm_range_zap(struct gsvm_range *range)
+{
+	struct gsvm_mirror *mirror = range->mirror;
+
+	gsvm_assert_notifier_write_locked(mirror);
+
+	if (!range->gpu_mapped)
+		return false;
+	range->gpu_mapped = false;
+	return mirror->ops->zap(mirror, gsvm_range_gpu_start(range), range->size);
+}
+
 /*
  * Zap @range and, if it had live PTEs, submit a TLB invalidation into its
  * own fence. Notifier lock held (write), @range->inval_fence free.
@@ -149,22 +162,14 @@ static void gsvm_range_mark_invalid(struct gsvm_range *range)
 static bool gsvm_range_zap_submit(struct gsvm_range *range)
 {
 	struct gsvm_mirror *mirror = range->mirror;
-	bool need_inval = false;
 
-	gsvm_assert_notifier_write_locked(mirror);
+	if (!gsvm_range_zap(range))
+		return false;
 
-	if (range->gpu_mapped) {
-		need_inval = mirror->ops->zap(mirror, gsvm_range_gpu_start(range),
-					      range->size);
-		range->gpu_mapped = false;
-	}
-	if (need_inval) {
-		mirror->ops->tlb_inval_submit(mirror, &range->inval_fence,
-					      gsvm_range_gpu_start(range),
-					      range->size);
-		range->inval_armed = true;
-	}
-	return need_inval;
+	mirror->ops->tlb_inval_submit(mirror, &range->inval_fence,
+				      gsvm_range_gpu_start(range), range->size);
+	range->inval_armed = true;
+	return true;
 }
 
 /**
@@ -187,7 +192,7 @@ VISIBLE_IF_KUNIT struct mmu_interval_notifier_finish *
 gsvm_range_inval_pass1(struct gsvm_range *range, bool two_pass)
 {
 	struct gsvm_mirror *mirror = range->mirror;
-	bool gpu_busy, need_inval = false;
+	bool gpu_busy;
 
 	gsvm_assert_notifier_write_locked(mirror);
 	gsvm_range_mark_invalid(range);
@@ -224,12 +229,7 @@ gsvm_range_inval_pass1(struct gsvm_range *range, bool two_pass)
 	 * lock, so wait for it here too: the CPU must not reuse the pages
 	 * before every TLB invalidation covering them has completed.
 	 */
-	if (range->gpu_mapped) {
-		need_inval = mirror->ops->zap(mirror, gsvm_range_gpu_start(range),
-					      range->size);
-		range->gpu_mapped = false;
-	}
-	if (need_inval)
+	if (gsvm_range_zap(range))
 		gsvm_range_tlb_inval_sync(range);
 	if (range->inval_armed && !READ_ONCE(gsvm_xe_busy_fallback))
 		mirror->ops->tlb_inval_wait(mirror, &range->inval_fence);
@@ -382,13 +382,13 @@ static void gsvm_range_teardown(struct gsvm_range *range)
 {
 	struct gsvm_mirror *mirror = range->mirror;
 
+	spin_lock(&mirror->inval_lock);
+	list_del(&range->inval_link);
+	spin_unlock(&mirror->inval_lock);
+
 	gsvm_notifier_lock_write(mirror);
-	if (range->gpu_mapped) {
-		range->gpu_mapped = false;
-		if (mirror->ops->zap(mirror, gsvm_range_gpu_start(range),
-				     range->size))
-			gsvm_range_tlb_inval_sync(range);
-	}
+	if (gsvm_range_zap(range))
+		gsvm_range_tlb_inval_sync(range);
 	WARN_ON_ONCE(range->finish_inuse);
 	gsvm_notifier_unlock_write(mirror);
 
@@ -420,9 +420,6 @@ void gsvm_range_destroy(struct gsvm_range *range)
 
 	interval_tree_remove(&range->itree, &mirror->ranges);
 	mmu_interval_notifier_remove(&range->notifier);
-	spin_lock(&mirror->inval_lock);
-	list_del(&range->inval_link);
-	spin_unlock(&mirror->inval_lock);
 	gsvm_range_teardown(range);
 	kfree(range);
 }
@@ -500,9 +497,6 @@ int gsvm_range_bind(struct gsvm_mirror *mirror, unsigned long cpu_start,
 
 err_remove:
 	mmu_interval_notifier_remove(&range->notifier);
-	spin_lock(&mirror->inval_lock);
-	list_del(&range->inval_link);
-	spin_unlock(&mirror->inval_lock);
 	gsvm_range_teardown(range);
 	mutex_unlock(&mirror->lock);
 	kfree(range);

@@ -76,8 +76,8 @@
  *   &gsvm_backend_ops.prepare (page-table directories are allocated under
  *   it, GFP_KERNEL) and &gsvm_backend_ops.bind, and by the dma-fence mode
  *   exec ioctl while it revalidates. The engine reaches it only through the
- *   fault queue's worker (gsvm_handle_fault(), fault mode), with no simgpu
- *   lock held.
+ *   fault workqueue (gsvm_handle_fault(), fault mode), with no simgpu lock
+ *   held.
  * - the notifier lock (&drm_gpusvm.notifier_lock, gsvm's rw_semaphore):
  *   held by gsvm around bind (read), zap and tlb_inval_submit (write), and
  *   sometimes tlb_inval_wait and gpu_wait_idle; held in read mode by the
@@ -96,8 +96,7 @@
  *
  * Others: &simgpu_engine.lock orders batch fence seqnos with their queueing
  * and protects &simgpu_vm.last_fence; it nests inside the notifier lock.
- * &simgpu_fault_queue.lock protects the fault list and nests inside
- * nothing. The xarray lock of &simgpu_file.vms covers VM
+ * The xarray lock of &simgpu_file.vms covers VM
  * lookup and reference taking; the page table is written under gsvm's locks
  * as listed above and read locklessly (READ_ONCE, smp_load_acquire) by the
  * engine under &simgpu_tlb.mmu_lock, which is safe because directories live

@@ -5,7 +5,6 @@
 
 #include <linux/align.h>
 #include <linux/atomic.h>
-#include <linux/completion.h>
 #include <linux/build_bug.h>
 #include <linux/delay.h>
 #include <linux/dma-direct.h>
@@ -57,7 +56,7 @@
  *
  * An access that finds no valid translation, or a read-only one for a
  * write, is a GPU page fault. On a fault-mode VM the engine drops the MMU
- * lock, posts the fault to the GPU's fault queue, stalls until the fault
+ * lock, posts the fault to the GPU's fault workqueue, stalls until the fault
  * worker has answered it (gsvm_handle_fault()) and replays the access, up
  * to %SIMGPU_FAULT_RETRIES times per access and within the batch's time
  * budget, which holds across faults. On a dma-fence mode VM the engine
@@ -134,21 +133,19 @@ struct simgpu_job {
 };
 
 /**
- * struct simgpu_fault - A GPU page fault waiting in the fault queue
- * @link: In &simgpu_fault_queue.list.
+ * struct simgpu_fault - A GPU page fault posted to the fault workqueue
+ * @work: Services the fault, on &simgpu_engine.fault_wq.
  * @vm: The VM of the faulting access.
  * @va: The faulting GPU virtual address.
  * @write: The access was a write.
  * @err: The answer: 0 to replay, or the error that fails the batch.
- * @done: Completed with @err set.
  */
 struct simgpu_fault {
-	struct list_head link;
+	struct work_struct work;
 	struct simgpu_vm *vm;
 	u64 va;
 	bool write;
 	int err;
-	struct completion done;
 };
 
 static const char *simgpu_job_fence_get_driver_name(struct dma_fence *fence)
@@ -225,21 +222,9 @@ static int simgpu_engine_mem_do(struct simgpu_device *gpu, enum simgpu_mem_op op
 
 static void simgpu_fault_work(struct work_struct *work)
 {
-	struct simgpu_fault_queue *fq = container_of(work, struct simgpu_fault_queue, work);
-	struct simgpu_fault *fault;
+	struct simgpu_fault *fault = container_of(work, struct simgpu_fault, work);
 
-	for (;;) {
-		spin_lock(&fq->lock);
-		fault = list_first_entry_or_null(&fq->list, struct simgpu_fault, link);
-		if (fault)
-			list_del(&fault->link);
-		spin_unlock(&fq->lock);
-		if (!fault)
-			return;
-
-		fault->err = simgpu_vm_handle_fault(fault->vm, fault->va, fault->write);
-		complete(&fault->done);
-	}
+	fault->err = simgpu_vm_handle_fault(fault->vm, fault->va, fault->write);
 }
 
 static bool simgpu_engine_timed_out(const struct simgpu_job *job)
@@ -249,7 +234,7 @@ static bool simgpu_engine_timed_out(const struct simgpu_job *job)
 
 /*
  * A GPU page fault on @va, for which translation returned @xlate_err.
- * Fault mode: post it to the fault queue and stall until it is answered.
+ * Fault mode: post it to the fault workqueue and stall until it is answered.
  * dma-fence mode: never serviced.
  */
 static int simgpu_engine_fault(struct simgpu_job *job, u64 va, bool write,
@@ -257,7 +242,6 @@ static int simgpu_engine_fault(struct simgpu_job *job, u64 va, bool write,
 {
 	struct simgpu_vm *vm = job->vm;
 	struct simgpu_device *gpu = vm->gpu;
-	struct simgpu_fault_queue *fq = &gpu->faults;
 	struct simgpu_fault fault = { .vm = vm, .va = va, .write = write };
 
 	if (!vm->fault_mode) {
@@ -266,12 +250,10 @@ static int simgpu_engine_fault(struct simgpu_job *job, u64 va, bool write,
 		return xlate_err == -EACCES ? -EACCES : -EFAULT;
 	}
 
-	init_completion(&fault.done);
-	spin_lock(&fq->lock);
-	list_add_tail(&fault.link, &fq->list);
-	spin_unlock(&fq->lock);
-	queue_work(fq->wq, &fq->work);
-	wait_for_completion(&fault.done);
+	INIT_WORK_ONSTACK(&fault.work, simgpu_fault_work);
+	queue_work(gpu->engine.fault_wq, &fault.work);
+	flush_work(&fault.work);
+	destroy_work_on_stack(&fault.work);
 
 	if (!fault.err && simgpu_engine_timed_out(job))
 		return -ETIMEDOUT;
@@ -816,7 +798,6 @@ int simgpu_engine_wait_ufence_ioctl(struct drm_device *drm, void *data,
 int simgpu_engine_init(struct simgpu_device *gpu)
 {
 	struct simgpu_engine *engine = &gpu->engine;
-	struct simgpu_fault_queue *fq = &gpu->faults;
 
 	spin_lock_init(&engine->lock);
 	init_waitqueue_head(&engine->ufence_wq);
@@ -824,15 +805,11 @@ int simgpu_engine_init(struct simgpu_device *gpu)
 	engine->fence_seqno = 0;
 	engine->lr_seqno = 0;
 
-	spin_lock_init(&fq->lock);
-	INIT_LIST_HEAD(&fq->list);
-	INIT_WORK(&fq->work, simgpu_fault_work);
-
 	engine->wq = alloc_ordered_workqueue("%s-engine", WQ_MEM_RECLAIM, gpu->name);
 	engine->lr_wq = alloc_ordered_workqueue("%s-engine-lr", 0, gpu->name);
 	engine->free_wq = alloc_workqueue("%s-engine-free", WQ_UNBOUND, 0, gpu->name);
-	fq->wq = alloc_ordered_workqueue("%s-faults", 0, gpu->name);
-	if (!engine->wq || !engine->lr_wq || !engine->free_wq || !fq->wq) {
+	engine->fault_wq = alloc_ordered_workqueue("%s-faults", 0, gpu->name);
+	if (!engine->wq || !engine->lr_wq || !engine->free_wq || !engine->fault_wq) {
 		simgpu_engine_fini(gpu);
 		return -ENOMEM;
 	}
@@ -856,12 +833,12 @@ void simgpu_engine_fini(struct simgpu_device *gpu)
 		destroy_workqueue(engine->lr_wq);
 	if (engine->wq)
 		destroy_workqueue(engine->wq);
-	if (gpu->faults.wq)
-		destroy_workqueue(gpu->faults.wq);
+	if (engine->fault_wq)
+		destroy_workqueue(engine->fault_wq);
 	if (engine->free_wq)
 		destroy_workqueue(engine->free_wq);
 	engine->lr_wq = NULL;
 	engine->wq = NULL;
 	engine->free_wq = NULL;
-	gpu->faults.wq = NULL;
+	engine->fault_wq = NULL;
 }

@@ -228,23 +228,6 @@ struct simgpu_tlb_inval {
 };
 
 /**
- * struct simgpu_fault_queue - The GPU's page-fault queue
- *
- * The shape of Xe's xe_pagefault.c: the engine posts a fault and stalls
- * the batch; a worker services faults in arrival order and answers each.
- */
-struct simgpu_fault_queue {
-	/** @lock: Protects @list. */
-	spinlock_t lock;
-	/** @list: Faults not yet picked up by @work. */
-	struct list_head list;
-	/** @work: Services the faults of @list. */
-	struct work_struct work;
-	/** @wq: Ordered workqueue running @work. */
-	struct workqueue_struct *wq;
-};
-
-/**
  * struct simgpu_engine - The GPU's command engines
  *
  * Two engines, as Xe separates dma-fence and long-running work on one
@@ -259,6 +242,12 @@ struct simgpu_engine {
 	struct workqueue_struct *wq;
 	/** @lr_wq: Ordered workqueue of fault-mode (long-running) batches. */
 	struct workqueue_struct *lr_wq;
+	/**
+	 * @fault_wq: The GPU's page-fault queue, the shape of Xe's
+	 *	xe_pagefault.c: a faulting fault-mode batch posts its fault here
+	 *	and stalls until the fault is serviced.
+	 */
+	struct workqueue_struct *fault_wq;
 	/**
 	 * @free_wq: Drops the batches' VM references, which may tear a VM
 	 *	down: never on @wq, whose batches an invalidation may wait for.
@@ -302,10 +291,8 @@ struct simgpu_device {
 	struct simgpu_tlb tlb;
 	/** @tlb_inval: The TLB invalidation queue. */
 	struct simgpu_tlb_inval tlb_inval;
-	/** @engine: The command engines. */
+	/** @engine: The command engines and the page-fault queue. */
 	struct simgpu_engine engine;
-	/** @faults: The page-fault queue of fault-mode VMs. */
-	struct simgpu_fault_queue faults;
 	/** @debugfs: This GPU's directory under /sys/kernel/debug/simgpu. */
 	struct dentry *debugfs;
 };

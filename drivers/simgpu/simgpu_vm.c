@@ -40,12 +40,13 @@
  * them and to submit and wait for TLB invalidations. The engine calls
  * gsvm_handle_fault() when an access finds no valid translation.
  *
- * A VM is in dma-fence mode or in fault mode (see DOC: simgpu uAPI). In
- * dma-fence mode the backend also provides &gsvm_backend_ops.gpu_idle and
- * &gsvm_backend_ops.gpu_wait_idle on &simgpu_vm.last_fence, so that an
- * invalidation waits for the VM's batches before it zaps, and the engine
- * never calls into gsvm. In fault mode the engine posts GPU page faults to
- * the GPU's fault queue, whose worker calls gsvm_handle_fault().
+ * A VM is in dma-fence mode or in fault mode (see DOC: simgpu uAPI). The
+ * backend's &gsvm_backend_ops.gpu_idle and &gsvm_backend_ops.gpu_wait_idle
+ * work on &simgpu_vm.last_fence, so that an invalidation of a dma-fence mode
+ * VM waits for its batches before it zaps, and the engine never calls into
+ * gsvm for such a VM; a fault-mode VM is always idle for them. In fault
+ * mode the engine posts GPU page faults to the GPU's fault workqueue, whose
+ * worker calls gsvm_handle_fault().
  *
  * Lifetime: the file's VM table holds one reference, each queued or running
  * batch one, each ioctl using the VM one for its duration. Destroying the VM
@@ -117,7 +118,11 @@ static int simgpu_vm_tlb_inval_wait(struct gsvm_mirror *mirror,
 	return simgpu_tlb_inval_wait(mirror_to_vm(mirror)->gpu, fence);
 }
 
-/* Kick the VM's batches; true if none is left. Notifier lock held (write). */
+/*
+ * Kick the VM's dma-fence batches; true if none is left (always for a
+ * fault-mode VM, whose batches fault once zapped). Notifier lock held
+ * (write).
+ */
 static bool simgpu_vm_gpu_idle(struct gsvm_mirror *mirror)
 {
 	struct simgpu_vm *vm = mirror_to_vm(mirror);
@@ -125,7 +130,7 @@ static bool simgpu_vm_gpu_idle(struct gsvm_mirror *mirror)
 	bool idle;
 
 	simgpu_vm_assert_notifier_held_write(vm);
-	if (READ_ONCE(vm->gpu->knobs.skip_job_wait))
+	if (vm->fault_mode || READ_ONCE(vm->gpu->knobs.skip_job_wait))
 		return true;
 
 	spin_lock(&engine->lock);
@@ -156,15 +161,7 @@ static void simgpu_vm_gpu_wait_idle(struct gsvm_mirror *mirror)
 	}
 }
 
-static const struct gsvm_backend_ops simgpu_gsvm_fault_ops = {
-	.prepare = simgpu_vm_prepare,
-	.bind = simgpu_vm_bind_ptes,
-	.zap = simgpu_vm_zap_ptes,
-	.tlb_inval_submit = simgpu_vm_tlb_inval_submit,
-	.tlb_inval_wait = simgpu_vm_tlb_inval_wait,
-};
-
-static const struct gsvm_backend_ops simgpu_gsvm_dma_fence_ops = {
+static const struct gsvm_backend_ops simgpu_gsvm_ops = {
 	.prepare = simgpu_vm_prepare,
 	.bind = simgpu_vm_bind_ptes,
 	.zap = simgpu_vm_zap_ptes,
@@ -198,9 +195,7 @@ static struct simgpu_vm *simgpu_vm_create(struct simgpu_device *gpu, u32 flags)
 	if (err)
 		goto err_asid;
 
-	err = gsvm_mirror_init(&vm->mirror, &gpu->drm,
-			       vm->fault_mode ? &simgpu_gsvm_fault_ops :
-						&simgpu_gsvm_dma_fence_ops,
+	err = gsvm_mirror_init(&vm->mirror, &gpu->drm, &simgpu_gsvm_ops,
 			       current->mm, gpu->name);
 	if (err)
 		goto err_pt;

@@ -1144,6 +1144,35 @@ uint64_t sg_stats_get(const struct sg_stats *s, const char *name)
 	return 0;
 }
 
+int __sg_stat(const struct sg_gpu *g, const char *name, uint64_t *val)
+{
+	struct sg_stats st;
+	int i, err;
+
+	err = sg_stats_read(g, &st);
+	if (err)
+		return err;
+	for (i = 0; i < st.n; i++) {
+		if (!strcmp(st.name[i], name)) {
+			*val = st.val[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+uint64_t sg_stat(const struct sg_gpu *g, const char *name)
+{
+	uint64_t val = 0;
+	int err = __sg_stat(g, name, &val);
+
+	igt_require_f(err != -ENOENT || sg_debugfs_available(g),
+		      "simgpu debugfs stats not available\n");
+	igt_assert_f(!err, "counter %s of GPU %u: %s\n", name, g->index,
+		     igt_errname(err));
+	return val;
+}
+
 /* ---- scenario helpers -------------------------------------------------- */
 
 int sg_gpu_write32(struct sg_ctx *ctx, int gi, uint64_t addr, uint32_t value)

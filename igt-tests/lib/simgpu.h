@@ -307,6 +307,10 @@ struct sg_stats {
 int sg_stats_read(const struct sg_gpu *g, struct sg_stats *s);
 /* Value of counter @name; fails the subtest if the driver has none. */
 uint64_t sg_stats_get(const struct sg_stats *s, const char *name);
+/* One counter of GPU @g: 0, or -errno (-ENOENT: no such counter). */
+int __sg_stat(const struct sg_gpu *g, const char *name, uint64_t *val);
+/* One counter of GPU @g; skips the subtest without debugfs. */
+uint64_t sg_stat(const struct sg_gpu *g, const char *name);
 
 /* ---- scenario helpers -------------------------------------------------- */
 

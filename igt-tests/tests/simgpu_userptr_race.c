@@ -544,14 +544,14 @@ static void test_process_exit_queued_batches(int mode)
 /* Sum of counter @name over the GPUs of @ctx; false without debugfs. */
 static bool try_stat_sum(struct sg_ctx *ctx, const char *name, uint64_t *sum)
 {
-	struct sg_stats st;
+	uint64_t v;
 	int i;
 
 	*sum = 0;
 	for_each_gpu(ctx, i) {
-		if (sg_stats_read(&ctx->gpu[i], &st))
+		if (__sg_stat(&ctx->gpu[i], name, &v))
 			return false;
-		*sum += sg_stats_get(&st, name);
+		*sum += v;
 	}
 	return true;
 }
@@ -590,15 +590,11 @@ static void wait_exited_loops(void)
 
 static uint64_t stat_sum(struct sg_ctx *ctx, const char *name)
 {
-	struct sg_stats st;
 	uint64_t sum = 0;
 	int i;
 
-	for_each_gpu(ctx, i) {
-		igt_require_f(!sg_stats_read(&ctx->gpu[i], &st),
-			      "simgpu debugfs stats not available\n");
-		sum += sg_stats_get(&st, name);
-	}
+	for_each_gpu(ctx, i)
+		sum += sg_stat(&ctx->gpu[i], name);
 	return sum;
 }
 
@@ -677,14 +673,6 @@ static void *dontneed_run(void *p)
 	return NULL;
 }
 
-static uint64_t stale_hits(struct sg_ctx *ctx, int i)
-{
-	struct sg_stats st;
-
-	igt_assert_err(sg_stats_read(&ctx->gpu[i], &st), 0);
-	return sg_stats_get(&st, "stale_tlb_hits");
-}
-
 /*
  * Two threads MADV_DONTNEED different pages of one binding while the GPUs
  * write the second page, with slow TLB invalidations. The first
@@ -730,10 +718,10 @@ static void test_two_invalidations_one_range(int mode)
 
 	/* From here on, every TLB hit on the old translation is stale. */
 	for_each_gpu(&ctx, i)
-		before[i] = stale_hits(&ctx, i);
+		before[i] = sg_stat(&ctx.gpu[i], "stale_tlb_hits");
 	usleep(TWO_INVAL_US / 3);
 	for_each_gpu(&ctx, i)
-		after[i] = stale_hits(&ctx, i);
+		after[i] = sg_stat(&ctx.gpu[i], "stale_tlb_hits");
 	igt_assert(!pthread_join(th, NULL));
 	igt_assert_err(-first.err, 0);
 	igt_info("second madvise returned after %.1f ms, %s the first\n",

@@ -27,15 +27,6 @@
 /* A short store loop: about 0.3 s nominally, one write every 100 us. */
 #define SHORT_LOOP_COUNT	3000
 
-static uint64_t stat_of(struct sg_ctx *ctx, int i, const char *name)
-{
-	struct sg_stats st;
-
-	igt_require_f(!sg_stats_read(&ctx->gpu[i], &st),
-		      "simgpu debugfs stats not available\n");
-	return sg_stats_get(&st, name);
-}
-
 /*
  * dma-fence mode: madvise(MADV_DONTNEED) invalidates a binding of a shared
  * memfd without freeing its memory. The next exec must revalidate the
@@ -60,13 +51,13 @@ static void test_dma_fence_exec_revalidates(int mode)
 	igt_assert(!madvise(x.a, x.size, MADV_DONTNEED));
 
 	for_each_gpu(&ctx, i) {
-		unserviced[i] = stat_of(&ctx, i, "gpu_faults_unserviced");
+		unserviced[i] = sg_stat(&ctx.gpu[i], "gpu_faults_unserviced");
 		vals[i] = sg_cookie();
 		err = sg_gpu_write32(&ctx, i, x.gpu + SG_SLOT(i), vals[i]);
 		igt_assert_f(err == 0,
 			     "GPU %u: the write after madvise failed with %s: the exec queued the batch without revalidating the invalidated binding\n",
 			     ctx.gpu[i].index, igt_errname(err));
-		igt_assert_f(stat_of(&ctx, i, "gpu_faults_unserviced") == unserviced[i],
+		igt_assert_f(sg_stat(&ctx.gpu[i], "gpu_faults_unserviced") == unserviced[i],
 			     "GPU %u: a dma-fence batch faulted on a binding the exec should have revalidated\n",
 			     ctx.gpu[i].index);
 		igt_assert_eq_u32(sg_read32(x.w + SG_SLOT_DW(i)), vals[i]);
@@ -132,13 +123,13 @@ static void test_dma_fence_no_fault_servicing(int mode)
 	sg_ctx_init(&ctx, mode | SG_DMA_FENCE);
 	va = sg_va_alloc(&ctx, ctx.page_size);
 	for_each_gpu(&ctx, i) {
-		faults = stat_of(&ctx, i, "gpu_faults");
-		unserviced = stat_of(&ctx, i, "gpu_faults_unserviced");
+		faults = sg_stat(&ctx.gpu[i], "gpu_faults");
+		unserviced = sg_stat(&ctx.gpu[i], "gpu_faults_unserviced");
 		igt_assert_err(sg_gpu_write32(&ctx, i, va, 1), -EFAULT);
-		igt_assert_f(stat_of(&ctx, i, "gpu_faults_unserviced") == unserviced + 1,
+		igt_assert_f(sg_stat(&ctx.gpu[i], "gpu_faults_unserviced") == unserviced + 1,
 			     "GPU %u: the fault of a dma-fence batch was not counted as unserviced\n",
 			     ctx.gpu[i].index);
-		igt_assert_f(stat_of(&ctx, i, "gpu_faults") == faults,
+		igt_assert_f(sg_stat(&ctx.gpu[i], "gpu_faults") == faults,
 			     "GPU %u: a fault of a dma-fence batch was serviced\n",
 			     ctx.gpu[i].index);
 		/* The engine goes on with the next batch. */
@@ -254,12 +245,12 @@ static void test_fault_faults_serviced(int mode)
 	/* Zaps every GPU's translation: the next accesses fault. */
 	igt_assert(!madvise(a, ctx.page_size, MADV_DONTNEED));
 	for_each_gpu(&ctx, i) {
-		faults = stat_of(&ctx, i, "gpu_faults");
-		unserviced = stat_of(&ctx, i, "gpu_faults_unserviced");
+		faults = sg_stat(&ctx.gpu[i], "gpu_faults");
+		unserviced = sg_stat(&ctx.gpu[i], "gpu_faults_unserviced");
 		igt_assert_err(sg_gpu_write32(&ctx, i, gpu + SG_SLOT(i), 2), 0);
 		igt_assert_eq_u32(a[SG_SLOT_DW(i)], 2);
-		igt_assert(stat_of(&ctx, i, "gpu_faults") > faults);
-		igt_assert_eq_u64(stat_of(&ctx, i, "gpu_faults_unserviced"), unserviced);
+		igt_assert(sg_stat(&ctx.gpu[i], "gpu_faults") > faults);
+		igt_assert_eq_u64(sg_stat(&ctx.gpu[i], "gpu_faults_unserviced"), unserviced);
 	}
 	sg_ctx_fini(&ctx);
 }
