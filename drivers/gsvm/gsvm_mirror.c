@@ -67,19 +67,9 @@
  * under the notifier lock (write).
  */
 
-/**
- * gsvm_mirror_init() - Initialise a GPU VM's mirror of a process
- * @mirror: The mirror, embedded in the driver's VM.
- * @drm: The DRM device that DMA-maps the pages.
- * @ops: The backend.
- * @mm: The address space to mirror; a reference is kept (mmgrab()).
- * @name: Name for traces (e.g. the device name); must outlive @mirror.
- *
- * Return: 0 or a negative error code.
- */
-int gsvm_mirror_init(struct gsvm_mirror *mirror, struct drm_device *drm,
-		     const struct gsvm_backend_ops *ops, struct mm_struct *mm,
-		     const char *name)
+static int __gsvm_mirror_init(struct gsvm_mirror *mirror, struct drm_device *drm,
+			      const struct gsvm_backend_ops *ops,
+			      struct mm_struct *mm, const char *name, u64 svm_end)
 {
 	int err;
 
@@ -87,21 +77,25 @@ int gsvm_mirror_init(struct gsvm_mirror *mirror, struct drm_device *drm,
 	    !ops->tlb_inval_submit || !ops->tlb_inval_wait ||
 	    !ops->gpu_idle != !ops->gpu_wait_idle)
 		return -EINVAL;
-
-	err = drm_gpusvm_init(&mirror->gpusvm, name, NULL, 0, 0, 0, NULL,
-			      NULL, 0);
-	if (err)
-		return err;
+	/* SVM memory faults: no dma-fence work may run on an SVM mirror. */
+	if (svm_end && ops->gpu_idle)
+		return -EINVAL;
 
 	mirror->drm = drm;
 	mirror->ops = ops;
 	mirror->name = name;
+	mirror->mm = mm;
 	mirror->ranges = RB_ROOT_CACHED;
 	mutex_init(&mirror->lock);
 	spin_lock_init(&mirror->inval_lock);
 	INIT_LIST_HEAD(&mirror->invalidated);
+
+	err = gsvm_svm_init(mirror, svm_end);
+	if (err) {
+		mutex_destroy(&mirror->lock);
+		return err;
+	}
 	mmgrab(mm);
-	mirror->mm = mm;
 
 	/*
 	 * Prime lockdep with the order documented in DOC: Locking, so that an
@@ -111,12 +105,56 @@ int gsvm_mirror_init(struct gsvm_mirror *mirror, struct drm_device *drm,
 		mutex_lock(&mirror->lock);
 		might_lock_read(&mm->mmap_lock);
 		might_lock(&mirror->gpusvm.notifier_lock);
+		might_lock(&mirror->gc_lock);
 		mutex_unlock(&mirror->lock);
 	}
 
 	return 0;
 }
+
+/**
+ * gsvm_mirror_init() - Initialise a GPU VM's mirror of a process
+ * @mirror: The mirror, embedded in the driver's VM.
+ * @drm: The DRM device that DMA-maps the pages.
+ * @ops: The backend.
+ * @mm: The address space to mirror; a reference is kept (mmgrab()).
+ * @name: Name for traces (e.g. the device name); must outlive @mirror.
+ *
+ * The mirror mirrors what the driver binds (gsvm_range_bind()), nothing else.
+ *
+ * Return: 0 or a negative error code.
+ */
+int gsvm_mirror_init(struct gsvm_mirror *mirror, struct drm_device *drm,
+		     const struct gsvm_backend_ops *ops, struct mm_struct *mm,
+		     const char *name)
+{
+	return __gsvm_mirror_init(mirror, drm, ops, mm, name, 0);
+}
 EXPORT_SYMBOL_NS_GPL(gsvm_mirror_init, "GSVM");
+
+/**
+ * gsvm_mirror_init_svm() - Initialise a mirror of a whole address space
+ * @mirror: The mirror, embedded in the driver's VM.
+ * @drm: The DRM device that DMA-maps the pages.
+ * @ops: The backend; without &gsvm_backend_ops.gpu_idle, as all GPU work of
+ *	an SVM mirror takes page faults.
+ * @mm: The address space to mirror; a reference is kept (mmgrab()).
+ * @name: Name for traces (e.g. the device name); must outlive @mirror.
+ * @svm_end: GPU virtual addresses [0, @svm_end) mirror the same CPU
+ *	addresses, faulted in on GPU access (see DOC: SVM); page aligned,
+ *	non-zero. Userptr ranges may only be bound above it.
+ *
+ * Return: 0, -EINVAL for bad arguments, or a negative error code.
+ */
+int gsvm_mirror_init_svm(struct gsvm_mirror *mirror, struct drm_device *drm,
+			 const struct gsvm_backend_ops *ops,
+			 struct mm_struct *mm, const char *name, u64 svm_end)
+{
+	if (!svm_end || !PAGE_ALIGNED(svm_end))
+		return -EINVAL;
+	return __gsvm_mirror_init(mirror, drm, ops, mm, name, svm_end);
+}
+EXPORT_SYMBOL_NS_GPL(gsvm_mirror_init_svm, "GSVM");
 
 /**
  * gsvm_mirror_fini() - Tear down a mirror and every range still bound
@@ -135,7 +173,7 @@ void gsvm_mirror_fini(struct gsvm_mirror *mirror)
 		gsvm_range_destroy(container_of(node, struct gsvm_range, itree));
 	mutex_unlock(&mirror->lock);
 
-	drm_gpusvm_fini(&mirror->gpusvm);
+	gsvm_svm_fini(mirror);
 	mmdrop(mirror->mm);
 	mutex_destroy(&mirror->lock);
 }
@@ -153,6 +191,13 @@ EXPORT_SYMBOL_NS_GPL(gsvm_mirror_fini, "GSVM");
  *   busy fallback does in 7.3.4 (xe_userptr.c: the second invalidation
  *   zaps nothing, submits for no tile and does not wait): the CPU may then
  *   reuse pages the GPU TLB still translates.
+ * - ``svm_stats`` (ro): the SVM mode (``two-pass`` or ``single-pass``) new
+ *   SVM mirrors get, and module-wide SVM counters: ``faults``,
+ *   ``faults_failed``, ``fault_ns`` (time spent servicing them),
+ *   ``chunks_2m``, ``chunks_64k``, ``chunks_4k`` (ranges bound, by size),
+ *   ``ranges_live``, ``ranges_collected`` (by the garbage collector),
+ *   ``invalidations`` (start passes that zapped something) and
+ *   ``tlb_invals``.
  */
 
 static struct dentry *gsvm_debugfs;
@@ -162,6 +207,7 @@ static int __init gsvm_init(void)
 	gsvm_debugfs = debugfs_create_dir("gsvm", NULL);
 	debugfs_create_bool("xe_busy_fallback", 0600, gsvm_debugfs,
 			    &gsvm_xe_busy_fallback);
+	gsvm_svm_module_init(gsvm_debugfs);
 	return 0;
 }
 module_init(gsvm_init);

@@ -81,10 +81,10 @@
  */
 bool gsvm_xe_busy_fallback;
 
-static bool gsvm_two_pass = true;
+bool gsvm_two_pass = true;
 module_param_named(two_pass, gsvm_two_pass, bool, 0644);
 MODULE_PARM_DESC(two_pass,
-		 "Defer TLB invalidation waits to the notifier's finish pass (default: Y). N: wait in the start pass, GPU by GPU.");
+		 "Defer TLB invalidation waits to the notifier's finish pass (default: Y). N: wait in the start pass, GPU by GPU. Userptr: per invalidation; SVM: for VMs created afterwards.");
 
 static unsigned long gsvm_range_npages(const struct gsvm_range *range)
 {
@@ -443,7 +443,8 @@ static bool gsvm_range_args_valid(unsigned long cpu_start, u64 gpu_start, u64 si
  * on the GPU. The binding then follows the CPU mapping: invalidations zap
  * it, and GPU faults (gsvm_handle_fault()) revalidate it.
  *
- * Return: 0, -EINVAL for bad arguments, -EEXIST if the GPU range overlaps
+ * Return: 0, -EINVAL for bad arguments (including a GPU range below
+ * &gsvm_mirror.svm_end of an SVM mirror), -EEXIST if the GPU range overlaps
  * another range, -EFAULT if the CPU range is not fully mapped with the
  * needed access, -ENOMEM.
  */
@@ -454,6 +455,9 @@ int gsvm_range_bind(struct gsvm_mirror *mirror, unsigned long cpu_start,
 	int err;
 
 	if (!gsvm_range_args_valid(cpu_start, gpu_start, size))
+		return -EINVAL;
+	/* The SVM part of the GPU VA space is the CPU's, one to one. */
+	if (gpu_start < mirror->svm_end)
 		return -EINVAL;
 	if (current->mm != mirror->mm)
 		return -EPERM;
@@ -549,11 +553,13 @@ EXPORT_SYMBOL_NS_GPL(gsvm_range_unbind, "GSVM");
  * @write: The access was a write.
  *
  * Revalidates the range covering @gpu_addr, so that the GPU can replay the
- * access. Sleeps; may allocate. Must not be called from a notifier.
+ * access. On an SVM mirror, an address below &gsvm_mirror.svm_end that no
+ * userptr range covers is SVM memory (see DOC: SVM). Sleeps; may allocate.
+ * Must not be called from a notifier.
  *
  * Return: 0 if the access can be replayed, -EFAULT if no range covers
  * @gpu_addr or its CPU memory is gone, -EACCES for a write to a read-only
- * range, -ENOMEM.
+ * range, -ENOMEM, -EBUSY if invalidations kept racing with the fault.
  */
 int gsvm_handle_fault(struct gsvm_mirror *mirror, u64 gpu_addr, bool write)
 {
@@ -562,6 +568,11 @@ int gsvm_handle_fault(struct gsvm_mirror *mirror, u64 gpu_addr, bool write)
 
 	mutex_lock(&mirror->lock);
 	range = gsvm_range_lookup(mirror, gpu_addr, gpu_addr);
+	if (!range && gpu_addr < mirror->svm_end) {
+		err = gsvm_svm_fault(mirror, gpu_addr, write);
+		mutex_unlock(&mirror->lock);
+		return err;
+	}
 	if (!range)
 		err = -EFAULT;
 	else if (write && range->read_only)

@@ -92,6 +92,81 @@ TRACE_EVENT(gsvm_fault,
 		      __entry->err)
 );
 
+TRACE_EVENT(gsvm_svm_fault,
+	    TP_PROTO(struct gsvm_mirror *mirror, u64 addr, bool write,
+		     unsigned long chunk, s64 ns, int err),
+	    TP_ARGS(mirror, addr, write, chunk, ns, err),
+
+	    TP_STRUCT__entry(__string(dev, mirror->name)
+			     __field(u64, addr)
+			     __field(unsigned long, chunk)
+			     __field(s64, ns)
+			     __field(bool, write)
+			     __field(int, err)),
+
+	    TP_fast_assign(__assign_str(dev);
+			   __entry->addr = addr;
+			   __entry->chunk = chunk;
+			   __entry->ns = ns;
+			   __entry->write = write;
+			   __entry->err = err;),
+
+	    TP_printk("dev=%s, addr=0x%016llx, write=%d, chunk=0x%lx, ns=%lld, err=%d",
+		      __get_str(dev), __entry->addr, __entry->write,
+		      __entry->chunk, __entry->ns, __entry->err)
+);
+
+TRACE_EVENT(gsvm_svm_inval_start,
+	    TP_PROTO(struct gsvm_mirror *mirror, unsigned long start,
+		     unsigned long end, unsigned long zstart, unsigned long zend),
+	    TP_ARGS(mirror, start, end, zstart, zend),
+
+	    TP_STRUCT__entry(__string(dev, mirror->name)
+			     __field(unsigned long, start)
+			     __field(unsigned long, end)
+			     __field(unsigned long, zstart)
+			     __field(unsigned long, zend)),
+
+	    TP_fast_assign(__assign_str(dev);
+			   __entry->start = start;
+			   __entry->end = end;
+			   __entry->zstart = zend ? zstart : 0;
+			   __entry->zend = zend;),
+
+	    TP_printk("dev=%s, start=0x%016lx, end=0x%016lx, zapped=[0x%lx, 0x%lx)",
+		      __get_str(dev), __entry->start, __entry->end,
+		      __entry->zstart, __entry->zend)
+);
+
+DECLARE_EVENT_CLASS(gsvm_svm_span,
+		    TP_PROTO(struct gsvm_mirror *mirror, unsigned long start,
+			     unsigned long end),
+		    TP_ARGS(mirror, start, end),
+
+		    TP_STRUCT__entry(__string(dev, mirror->name)
+				     __field(unsigned long, start)
+				     __field(unsigned long, end)),
+
+		    TP_fast_assign(__assign_str(dev);
+				   __entry->start = start;
+				   __entry->end = end;),
+
+		    TP_printk("dev=%s, start=0x%016lx, end=0x%016lx",
+			      __get_str(dev), __entry->start, __entry->end)
+);
+
+DEFINE_EVENT(gsvm_svm_span, gsvm_svm_inval_finish,
+	     TP_PROTO(struct gsvm_mirror *mirror, unsigned long start,
+		      unsigned long end),
+	     TP_ARGS(mirror, start, end)
+);
+
+DEFINE_EVENT(gsvm_svm_span, gsvm_svm_range_gc,
+	     TP_PROTO(struct gsvm_mirror *mirror, unsigned long start,
+		      unsigned long end),
+	     TP_ARGS(mirror, start, end)
+);
+
 #endif /* _GSVM_TRACE_H_ */
 
 /* This part must be outside protection */

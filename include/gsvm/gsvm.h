@@ -12,6 +12,7 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
 #include <drm/drm_gpusvm.h>
 #include <drm/drm_pagemap.h>
@@ -149,7 +150,9 @@ struct gsvm_range {
  * @drm: The DRM device; its struct device does the DMA mapping.
  * @ops: The backend.
  * @mm: The mirrored address space (mmgrab'ed).
- * @gpusvm: drm_gpusvm in pages-only mode: owns the notifier lock.
+ * @gpusvm: drm_gpusvm: owns the notifier lock. In pages-only mode for a
+ *	userptr-only mirror; in full mode, owning the SVM ranges and their
+ *	notifiers, for an SVM mirror (see DOC: SVM).
  * @lock: Serialises binds, unbinds and fault servicing; protects @ranges.
  *	Outside the notifier lock; see DOC: Locking.
  * @ranges: Interval tree of &struct gsvm_range by GPU virtual address.
@@ -158,6 +161,13 @@ struct gsvm_range {
  * @invalidated: Ranges invalidated since they were last validated, by
  *	&gsvm_range.inval_link; what gsvm_mirror_revalidate() works through.
  * @name: Name used in traces.
+ * @svm_end: SVM mirrors: GPU virtual addresses [0, @svm_end) mirror the
+ *	CPU address space one to one, faulted in on GPU access. 0 otherwise.
+ * @svm_two_pass: SVM invalidations use drm_gpusvm's two-pass ops.
+ * @svm_dead: Set under @lock at teardown: the garbage collector stops.
+ * @gc_lock: Protects @gc_list. Innermost: nests inside the notifier lock.
+ * @gc_list: SVM ranges the CPU unmapped, waiting for the garbage collector.
+ * @gc_work: Runs the garbage collector outside the notifier.
  */
 struct gsvm_mirror {
 	struct drm_device *drm;
@@ -169,11 +179,20 @@ struct gsvm_mirror {
 	spinlock_t inval_lock; /* protects invalidated */
 	struct list_head invalidated;
 	const char *name;
+	u64 svm_end;
+	bool svm_two_pass;
+	bool svm_dead;
+	spinlock_t gc_lock; /* protects gc_list */
+	struct list_head gc_list;
+	struct work_struct gc_work;
 };
 
 int gsvm_mirror_init(struct gsvm_mirror *mirror, struct drm_device *drm,
 		     const struct gsvm_backend_ops *ops, struct mm_struct *mm,
 		     const char *name);
+int gsvm_mirror_init_svm(struct gsvm_mirror *mirror, struct drm_device *drm,
+			 const struct gsvm_backend_ops *ops,
+			 struct mm_struct *mm, const char *name, u64 svm_end);
 void gsvm_mirror_fini(struct gsvm_mirror *mirror);
 
 int gsvm_range_bind(struct gsvm_mirror *mirror, unsigned long cpu_start,
