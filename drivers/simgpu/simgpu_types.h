@@ -337,6 +337,8 @@ struct simgpu_vm {
 	u32 asid;
 	/** @fault_mode: Created with %DRM_SIMGPU_VM_CREATE_FAULT_MODE. */
 	bool fault_mode;
+	/** @svm: Created with %DRM_SIMGPU_VM_CREATE_SVM. */
+	bool svm;
 	/**
 	 * @last_fence: Fence of the last batch queued on a dma-fence mode VM,
 	 *	or NULL; batches of a VM complete in order, so it signals once

@@ -171,6 +171,15 @@ static const struct gsvm_backend_ops simgpu_gsvm_ops = {
 	.gpu_wait_idle = simgpu_vm_gpu_wait_idle,
 };
 
+/* SVM VMs are fault mode only: none of their work needs waiting for. */
+static const struct gsvm_backend_ops simgpu_gsvm_svm_ops = {
+	.prepare = simgpu_vm_prepare,
+	.bind = simgpu_vm_bind_ptes,
+	.zap = simgpu_vm_zap_ptes,
+	.tlb_inval_submit = simgpu_vm_tlb_inval_submit,
+	.tlb_inval_wait = simgpu_vm_tlb_inval_wait,
+};
+
 static struct simgpu_vm *simgpu_vm_create(struct simgpu_device *gpu, u32 flags)
 {
 	struct simgpu_vm *vm;
@@ -184,6 +193,7 @@ static struct simgpu_vm *simgpu_vm_create(struct simgpu_device *gpu, u32 flags)
 	vm->gpu = gpu;
 	vm->mm = current->mm;
 	vm->fault_mode = flags & DRM_SIMGPU_VM_CREATE_FAULT_MODE;
+	vm->svm = flags & DRM_SIMGPU_VM_CREATE_SVM;
 	atomic_set(&vm->num_bindings, 0);
 
 	err = ida_alloc_range(&gpu->asids, 1, SIMGPU_MAX_ASID, GFP_KERNEL);
@@ -195,8 +205,13 @@ static struct simgpu_vm *simgpu_vm_create(struct simgpu_device *gpu, u32 flags)
 	if (err)
 		goto err_asid;
 
-	err = gsvm_mirror_init(&vm->mirror, &gpu->drm, &simgpu_gsvm_ops,
-			       current->mm, gpu->name);
+	if (vm->svm)
+		err = gsvm_mirror_init_svm(&vm->mirror, &gpu->drm,
+					   &simgpu_gsvm_svm_ops, current->mm,
+					   gpu->name, DRM_SIMGPU_SVM_END);
+	else
+		err = gsvm_mirror_init(&vm->mirror, &gpu->drm, &simgpu_gsvm_ops,
+				       current->mm, gpu->name);
 	if (err)
 		goto err_pt;
 
@@ -369,7 +384,12 @@ int simgpu_vm_create_ioctl(struct drm_device *drm, void *data, struct drm_file *
 	int err;
 
 	if (args->extensions || args->reserved[0] || args->reserved[1] ||
-	    args->flags & ~DRM_SIMGPU_VM_CREATE_FAULT_MODE)
+	    args->flags & ~(DRM_SIMGPU_VM_CREATE_FAULT_MODE |
+			    DRM_SIMGPU_VM_CREATE_SVM))
+		return -EINVAL;
+	/* SVM memory is reached through GPU page faults only. */
+	if ((args->flags & DRM_SIMGPU_VM_CREATE_SVM) &&
+	    !(args->flags & DRM_SIMGPU_VM_CREATE_FAULT_MODE))
 		return -EINVAL;
 	if (!current->mm)
 		return -EPERM;
@@ -436,7 +456,8 @@ static bool simgpu_vm_range_valid(u64 addr, u64 range)
  * @data: &struct drm_simgpu_vm_bind.
  * @file: The DRM file.
  *
- * Return: 0, -EINVAL for malformed arguments, -ENOENT for an unknown VM,
+ * Return: 0, -EINVAL for malformed arguments (or an address below
+ * %DRM_SIMGPU_SVM_END on an SVM VM), -ENOENT for an unknown VM,
  * -EPERM from another process, -EEXIST if the range overlaps a binding,
  * -ENOSPC past %SIMGPU_VM_MAX_BINDINGS bindings, -EFAULT if the memory is
  * not mapped with the needed access, -EBUSY if the CPU mapping kept changing

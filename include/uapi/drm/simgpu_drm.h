@@ -94,12 +94,33 @@ struct drm_simgpu_query {
 #define DRM_SIMGPU_VM_CREATE_FAULT_MODE	(1u << 0)
 
 /**
+ * DRM_SIMGPU_VM_CREATE_SVM - the VM mirrors the caller's whole address
+ * space (shared virtual memory): GPU virtual addresses below
+ * %DRM_SIMGPU_SVM_END are the same CPU addresses. A GPU access there is
+ * served on demand through a GPU page fault, with the CPU mapping's access
+ * rights: an address the CPU has nothing mapped at fails the batch with
+ * -EFAULT, a write to memory the CPU maps read-only with -EACCES. Needs
+ * %DRM_SIMGPU_VM_CREATE_FAULT_MODE (-EINVAL without). Userptr bindings of
+ * such a VM go at or above %DRM_SIMGPU_SVM_END (-EINVAL below).
+ */
+#define DRM_SIMGPU_VM_CREATE_SVM	(1u << 1)
+
+/**
+ * DRM_SIMGPU_SVM_END - End of the SVM part of an SVM VM's GPU VA space: the
+ * x86-64 user address space with 4-level paging.
+ */
+#define DRM_SIMGPU_SVM_END		(1ull << 47)
+
+/**
  * struct drm_simgpu_vm_create - Create a GPU VM mirroring the caller's mm
  */
 struct drm_simgpu_vm_create {
 	/** @extensions: Pointer to the first extension struct; must be 0. */
 	__u64 extensions;
-	/** @flags: %DRM_SIMGPU_VM_CREATE_FAULT_MODE or 0 (dma-fence mode). */
+	/**
+	 * @flags: 0 (dma-fence mode), %DRM_SIMGPU_VM_CREATE_FAULT_MODE, or
+	 * that and %DRM_SIMGPU_VM_CREATE_SVM.
+	 */
 	__u32 flags;
 	/** @vm_id: Out: id of the new VM, never 0. */
 	__u32 vm_id;
@@ -208,7 +229,8 @@ struct drm_simgpu_vm_unbind {
  * the address is not writable then, nothing is written.
  *
  * A batch is at most 65536 commands (-EINVAL beyond). A misaligned operand
- * is -EINVAL; an address outside the GPU VA space, or not bound, is -EFAULT.
+ * is -EINVAL; an address outside the GPU VA space, or not bound (on an SVM
+ * VM: neither bound nor mapped by the CPU), is -EFAULT.
  */
 struct drm_simgpu_exec {
 	/** @extensions: Pointer to the first extension struct; must be 0. */
