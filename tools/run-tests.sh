@@ -139,6 +139,21 @@ subtest_output() {
 		on' "$1"
 }
 
+# subtest_results LOG [parents]: "NAME RESULT" per subtest result line of
+# LOG, in order; a dynamic subtest D of subtest S is "S@D" and comes before
+# S's own result. With "parents", dynamic subtests are left out.
+subtest_results() {
+	awk -v only_parents="${2:-}" '
+		/^Starting subtest: / { parent = $3; next }
+		/^Dynamic subtest [A-Za-z0-9_@.+-]+: [A-Z]+/ {
+			if (only_parents != "") next
+			n = $3; sub(/:$/, "", n); print parent "@" n, $4; next
+		}
+		/^Subtest [A-Za-z0-9_@.+-]+: [A-Z]+( |$)/ {
+			n = $2; sub(/:$/, "", n); print n, $3
+		}' "$1"
+}
+
 # run_igt LOG NAME BINARY [ARGS...]: run one test binary, print per-subtest
 # results. In selfcheck mode (SELFCHECK=knob), FAIL and SUCCESS swap roles;
 # with SELFCHECK_MSG set, a FAIL only counts if the subtest printed it.
@@ -174,7 +189,7 @@ run_igt() {
 		SKIP) skip "$label/$subtest"; n_skip=$((n_skip + 1)) ;;
 		*) fail "$label/$subtest ($result)"; n_fail=$((n_fail + 1)) ;;
 		esac
-	done < <(sed -nE 's/^Subtest ([A-Za-z0-9_@.+-]+): ([A-Z]+)( .*)?$/\1 \2/p' "$log")
+	done < <(subtest_results "$log" "${SELFCHECK:+parents}")
 
 	# A subtest that started and never reported crashed the binary.
 	mapfile -t started < <(sed -nE 's/^Starting subtest: ([A-Za-z0-9_@.+-]+)$/\1/p' "$log")

@@ -46,6 +46,7 @@ struct restore_area {
 static const char *prog = "igt";
 static const char *cur_subtest;
 static bool in_subtest_child;
+static unsigned int dyn_run, dyn_failed, dyn_skipped;
 static bool in_helper;
 static bool debug_log;
 static const char *device_filter;
@@ -470,6 +471,54 @@ static bool wait_child(pid_t pid, int *status, uint64_t deadline)
 	}
 }
 
+void igt_dynamic_f(void (*fn)(void *data), void *data, const char *fmt, ...)
+{
+	static const char *const names[] = { "SUCCESS", "SKIP", "FAIL" };
+	char name[128];
+	uint64_t start;
+	int status, r;
+	va_list ap;
+	pid_t pid;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+
+	printf("Starting dynamic subtest: %s\n", name);
+	fflush(stdout);
+	fflush(stderr);
+	start = igt_now_ns();
+	pid = fork();
+	igt_assert_f(pid >= 0, "fork: %s\n", strerror(errno));
+	if (pid == 0) {
+		fn(data);
+		run_exit_handlers();
+		fflush(stdout);
+		fflush(stderr);
+		_exit(IGT_EXIT_SUCCESS);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		igt_assert_f(errno == EINTR, "waitpid: %s\n", strerror(errno));
+
+	if (WIFEXITED(status) && WEXITSTATUS(status) == IGT_EXIT_SUCCESS)
+		r = 0;
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == IGT_EXIT_SKIP)
+		r = 1;
+	else
+		r = 2;
+	if (WIFSIGNALED(status))
+		fprintf(stderr, "(%s:%d) CRITICAL: dynamic subtest %s received signal %d (%s)\n",
+			prog, (int)getpid(), name, WTERMSIG(status),
+			strsignal(WTERMSIG(status)));
+	dyn_run++;
+	dyn_skipped += r == 1;
+	dyn_failed += r == 2;
+	fflush(stderr);
+	printf("Dynamic subtest %s: %s (%.3fs)\n", name, names[r],
+	       (igt_now_ns() - start) / 1e9);
+	fflush(stdout);
+}
+
 static enum result run_subtest(const struct igt_subtest *t,
 			       unsigned int default_timeout, bool *stuck)
 {
@@ -498,6 +547,10 @@ static enum result run_subtest(const struct igt_subtest *t,
 		in_subtest_child = true;
 		cur_subtest = t->name;
 		t->fn(t->arg);
+		if (dyn_failed)
+			end_process(IGT_EXIT_FAILURE);
+		if (dyn_run && dyn_skipped == dyn_run)
+			end_process(IGT_EXIT_SKIP);
 		run_exit_handlers();
 		fflush(stdout);
 		fflush(stderr);

@@ -56,6 +56,17 @@ const char *igt_device_filter(void);
 /* Name of the running subtest, NULL outside one. */
 const char *igt_subtest_name(void);
 
+/*
+ * Dynamic subtests, as IGT's igt_dynamic_f(): runs @fn(@data) in a forked
+ * child as a dynamic subtest named by @fmt of the running subtest, between
+ * "Starting dynamic subtest: NAME" and "Dynamic subtest NAME: RESULT (Ts)".
+ * A failure or skip ends only that dynamic subtest. The subtest fails if
+ * any of its dynamic subtests failed, and skips if every one skipped. The
+ * child inherits the subtest's memory but not its exit handlers.
+ */
+void igt_dynamic_f(void (*fn)(void *data), void *data, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* ---- results ----------------------------------------------------------- */
 
 void __igt_fail_assert(const char *file, int line, const char *func,
