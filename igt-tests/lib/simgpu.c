@@ -499,7 +499,18 @@ static void va_init(struct sg_ctx *ctx)
 	uint64_t slots, pick;
 
 	ctx->va_limit = ctx->va_bits >= 64 ? UINT64_MAX : 1ull << ctx->va_bits;
-	if (ctx->va_limit >= (1ull << 36)) {
+	if (ctx->svm) {
+		/* Above the SVM part, which is the CPU's; same spreading. */
+		igt_assert_f(ctx->va_limit >= DRM_SIMGPU_SVM_END + (16ull << 32),
+			     "SVM VM with va_bits %u\n", ctx->va_bits);
+		slots = ((ctx->va_limit - DRM_SIMGPU_SVM_END) >> 32) - 2;
+		if (slots > 4096)
+			slots = 4096;
+		pick = ((uint64_t)getpid() * 2654435761u + igt_now_ns() / 1000 +
+			ctx_count++ * 7) % slots;
+		ctx->va_next = DRM_SIMGPU_SVM_END + (pick + 1) * slot;
+		ctx->va_end = ctx->va_next + slot;
+	} else if (ctx->va_limit >= (1ull << 36)) {
 		/*
 		 * A different 4 GiB window per process, so that a stale
 		 * translation left behind by an earlier process (with a TLB
@@ -560,6 +571,8 @@ void sg_ctx_init(struct sg_ctx *ctx, int mode)
 	memset(ctx, 0, sizeof(*ctx));
 	pthread_mutex_init(&ctx->lock, NULL);
 	ctx->fault_mode = !(mode & SG_DMA_FENCE);
+	ctx->svm = mode & SG_SVM;
+	igt_assert_f(!ctx->svm || ctx->fault_mode, "SVM VMs are fault mode\n");
 	ctx->n = sg_open_all(ctx->gpu, SG_MAX_GPUS);
 	igt_require_f(ctx->n > 0, "no simgpu device found\n");
 	if ((mode & SG_GPUS_MASK) == SG_ONE) {
@@ -576,6 +589,21 @@ void sg_ctx_init(struct sg_ctx *ctx, int mode)
 			     "GPUs with different page sizes\n");
 		if (ctx->gpu[i].va_bits < ctx->va_bits)
 			ctx->va_bits = ctx->gpu[i].va_bits;
+		if (ctx->svm) {
+			const uint32_t flags = DRM_SIMGPU_VM_CREATE_FAULT_MODE |
+					       DRM_SIMGPU_VM_CREATE_SVM;
+			struct drm_simgpu_vm_create c = { .flags = flags };
+			struct drm_simgpu_vm_destroy d = {};
+			int err = __sg_vm_create(ctx->gpu[i].fd, &c);
+
+			/* Probe: a simgpu from before SVM rejects the flag. */
+			igt_require_f(err != -EINVAL, "simgpu without SVM VMs\n");
+			igt_assert_f(!err, "SVM VM create: %s\n", igt_errname(err));
+			d.vm_id = c.vm_id;
+			igt_assert_err(__sg_vm_destroy(ctx->gpu[i].fd, &d), 0);
+			ctx->gpu[i].vm = sg_vm_create_flags(ctx->gpu[i].fd, flags);
+			continue;
+		}
 		ctx->gpu[i].vm = sg_vm_create_flags(ctx->gpu[i].fd, ctx->fault_mode ?
 						    DRM_SIMGPU_VM_CREATE_FAULT_MODE : 0);
 	}
@@ -1171,6 +1199,63 @@ uint64_t sg_stat(const struct sg_gpu *g, const char *name)
 	igt_assert_f(!err, "counter %s of GPU %u: %s\n", name, g->index,
 		     igt_errname(err));
 	return val;
+}
+
+#define SG_SVM_STATS	"/sys/kernel/debug/gsvm/svm_stats"
+
+int __sg_svm_stat(const char *name, uint64_t *val)
+{
+	char key[64], word[64];
+	unsigned long long v;
+	int err = -ENOENT;
+	FILE *f;
+
+	f = fopen(SG_SVM_STATS, "r");
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%63s %63s", key, word) == 2) {
+		if (strcmp(key, name))
+			continue;
+		if (sscanf(word, "%llu", &v) == 1) {
+			*val = v;
+			err = 0;
+		} else {
+			err = -EINVAL;
+		}
+		break;
+	}
+	fclose(f);
+	return err;
+}
+
+uint64_t sg_svm_stat(const char *name)
+{
+	uint64_t val = 0;
+	int err = __sg_svm_stat(name, &val);
+
+	igt_require_f(err != -ENOENT || access(SG_SVM_STATS, R_OK) == 0,
+		      "gsvm debugfs svm_stats not available\n");
+	igt_assert_f(!err, "gsvm SVM counter %s: %s\n", name, igt_errname(err));
+	return val;
+}
+
+bool sg_svm_two_pass(void)
+{
+	char key[64], word[64];
+	bool found = false, two = false;
+	FILE *f = fopen(SG_SVM_STATS, "r");
+
+	igt_require_f(f, "gsvm debugfs svm_stats not available\n");
+	while (fscanf(f, "%63s %63s", key, word) == 2) {
+		if (!strcmp(key, "mode")) {
+			found = true;
+			two = !strcmp(word, "two-pass");
+			break;
+		}
+	}
+	fclose(f);
+	igt_assert_f(found, "no mode line in " SG_SVM_STATS "\n");
+	return two;
 }
 
 /* ---- scenario helpers -------------------------------------------------- */

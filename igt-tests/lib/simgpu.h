@@ -97,6 +97,12 @@ enum sg_mode {
 	 * fault mode (jobs complete through user fences).
 	 */
 	SG_DMA_FENCE = 0x10,
+	/*
+	 * Or'ed in: the VMs are SVM VMs (fault mode, the CPU address space
+	 * mirrored below DRM_SIMGPU_SVM_END); the context's own buffers are
+	 * bound above it. Skips the subtest if simgpu has no SVM.
+	 */
+	SG_SVM = 0x20,
 };
 
 struct sg_ctx {
@@ -104,6 +110,7 @@ struct sg_ctx {
 	struct sg_gpu gpu[SG_MAX_GPUS];
 	uint64_t page_size;
 	bool fault_mode;	/* the VMs were created in fault mode */
+	bool svm;		/* ... and as SVM VMs */
 	uint32_t va_bits;
 	uint64_t va_limit;	/* 1 << va_bits, or UINT64_MAX */
 	uint64_t va_next, va_end;
@@ -311,6 +318,15 @@ uint64_t sg_stats_get(const struct sg_stats *s, const char *name);
 int __sg_stat(const struct sg_gpu *g, const char *name, uint64_t *val);
 /* One counter of GPU @g; skips the subtest without debugfs. */
 uint64_t sg_stat(const struct sg_gpu *g, const char *name);
+/*
+ * Counter @name of /sys/kernel/debug/gsvm/svm_stats (module-wide SVM
+ * counters); -ENOENT if absent.
+ */
+int __sg_svm_stat(const char *name, uint64_t *val);
+/* Same; skips the subtest without it. */
+uint64_t sg_svm_stat(const char *name);
+/* The SVM mode gsvm gives new VMs: true for two-pass. Skips without it. */
+bool sg_svm_two_pass(void);
 
 /* ---- scenario helpers -------------------------------------------------- */
 
