@@ -42,8 +42,14 @@
  * started since they were collected (mmu_interval_read_retry()), which the
  * two-pass ops need since the pages stay DMA mapped between the passes.
  * Anything else retries, at most %GSVM_SVM_FAULT_TRIES times (-EBUSY). A
- * range is mapped writable whenever its CPU VMA is; a write to a read-only
- * VMA fails with -EACCES, an address without a VMA with -EFAULT.
+ * range is mapped writable whenever its CPU VMA is, as in Xe (so a GPU read
+ * breaks copy-on-write and dirties shared file pages); a write to a
+ * read-only VMA fails with -EACCES; an address without a readable VMA
+ * (none, PROT_NONE, write-only), or memory the CPU could not fault in
+ * either, with -EFAULT. A range the fault finds dead (unmapped, or whose
+ * pages can no longer be collected) is retired: it waits for the TLB
+ * invalidation of its notifier that may still be in flight, zaps and
+ * DMA-unmaps it and hands it to the garbage collector.
  *
  * **Invalidation.** drm_gpusvm calls the ops under its notifier lock, held
  * in write mode (see drm_gpusvm.c, DOC: Two-pass invalidation):
@@ -232,7 +238,7 @@ static bool gsvm_svm_range_zap(struct gsvm_mirror *mirror,
 
 	if (!r->gpu_mapped)
 		return false;
-	r->gpu_mapped = false;
+	WRITE_ONCE(r->gpu_mapped, false);
 	return mirror->ops->zap(mirror, drm_gpusvm_range_start(&r->base),
 				drm_gpusvm_range_size(&r->base));
 }
@@ -324,8 +330,10 @@ static bool gsvm_svm_invalidate_start(struct drm_gpusvm *gpusvm,
 		}
 	}
 
-	if (WARN_ON_ONCE(sn->inval_armed))
+	if (WARN_ON_ONCE(sn->inval_armed)) {
 		mirror->ops->tlb_inval_wait(mirror, &sn->fence);
+		sn->inval_armed = false;
+	}
 
 	if (zend) {
 		atomic64_inc(&gsvm_svm_stats.invalidations);
@@ -462,9 +470,17 @@ static void gsvm_svm_range_retire(struct gsvm_mirror *mirror,
 {
 	struct drm_gpusvm_ctx ctx = { .in_notifier = true,
 				      .read_only = r->read_only };
+	struct gsvm_svm_notifier *sn = to_svm_notifier(r->base.notifier);
 	struct gsvm_tlb_inval_fence fence;
 
 	down_write(&mirror->gpusvm.notifier_lock);
+	/*
+	 * An invalidation between its passes may have zapped this range and
+	 * not waited yet: the pages must stay mapped until its TLB
+	 * invalidation is done. Its finish pass waits again, which is allowed.
+	 */
+	if (sn->inval_armed)
+		mirror->ops->tlb_inval_wait(mirror, &sn->fence);
 	if (gsvm_svm_range_zap(mirror, r)) {
 		mirror->ops->tlb_inval_submit(mirror, &fence,
 					      drm_gpusvm_range_start(&r->base),
@@ -555,7 +571,7 @@ static int gsvm_svm_fault_once(struct gsvm_mirror *mirror, unsigned long addr,
 	*chunk = size;
 
 	if (gsvm_svm_range_unmapped(range) ||
-	    (r->gpu_mapped && r->read_only != ctx.read_only)) {
+	    (READ_ONCE(r->gpu_mapped) && r->read_only != ctx.read_only)) {
 		gsvm_svm_range_retire(mirror, r);
 		return -EAGAIN;
 	}
@@ -568,9 +584,16 @@ static int gsvm_svm_fault_once(struct gsvm_mirror *mirror, unsigned long addr,
 				   &range->notifier->notifier, start,
 				   start + size, &ctx);
 	if (err == -EFAULT || err == -EPERM) {
-		/* Part of the range lost its VMA, or its access changed. */
+		/*
+		 * Part of the range lost its VMA, or its access changed: a new
+		 * range fits what is there now. A range never mirrored yet that
+		 * fails is memory the CPU cannot fault in either (a file page
+		 * past EOF, say): no new range would do better.
+		 */
+		bool fresh = !r->counted && !gsvm_svm_range_unmapped(range);
+
 		gsvm_svm_range_retire(mirror, r);
-		return -EAGAIN;
+		return fresh ? -EFAULT : -EAGAIN;
 	}
 	if (err == -EBUSY)
 		return -EAGAIN;
@@ -684,9 +707,9 @@ int gsvm_svm_init(struct gsvm_mirror *mirror, u64 svm_end)
  * gsvm_svm_fini() - Tear down the SVM part of a mirror
  * @mirror: The mirror, once every userptr range is gone.
  *
- * Zaps every SVM range and waits for one TLB invalidation covering them
- * before drm_gpusvm_fini() removes the notifiers and unmaps the pages, then
- * stops the garbage collector.
+ * Zaps every SVM range, waits for one TLB invalidation covering them and
+ * DMA-unmaps their pages, before drm_gpusvm_fini() removes the notifiers
+ * and the ranges; then stops the garbage collector.
  */
 void gsvm_svm_fini(struct gsvm_mirror *mirror)
 {
@@ -715,6 +738,20 @@ void gsvm_svm_fini(struct gsvm_mirror *mirror)
 			mirror->ops->tlb_inval_submit(mirror, &fence, zstart,
 						      zend - zstart);
 			mirror->ops->tlb_inval_wait(mirror, &fence);
+		}
+		/* drm_gpusvm_range_remove() leaves the pages to range_free. */
+		drm_gpusvm_for_each_notifier(notifier, gpusvm, 0, mirror->svm_end) {
+			struct drm_gpusvm_ctx ctx = { .in_notifier = true };
+			struct drm_gpusvm_range *range = NULL;
+
+			drm_gpusvm_for_each_range(range, notifier, 0,
+						  mirror->svm_end) {
+				struct gsvm_svm_range *r = to_svm_range(range);
+
+				ctx.read_only = r->read_only;
+				drm_gpusvm_unmap_pages(gpusvm, &r->pages,
+						       gsvm_svm_range_npages(r), &ctx);
+			}
 		}
 		up_write(&gpusvm->notifier_lock);
 	}
