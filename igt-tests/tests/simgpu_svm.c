@@ -172,7 +172,32 @@ static void require_thp(void)
 	igt_require_f(!strstr(buf, "[never]"), "transparent huge pages disabled\n");
 }
 
-/* A 2 MiB aligned anonymous region, asked to be backed by a huge page. */
+/* kB of AnonHugePages in the VMA that starts at @p (/proc/self/smaps). */
+static long anon_huge_kb(const void *p)
+{
+	char line[256];
+	unsigned long start, end;
+	bool in = false;
+	long kb = -1;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	igt_assert(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2) {
+			in = start == (uintptr_t)p;
+			continue;
+		}
+		if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
+/*
+ * A 2 MiB aligned anonymous region backed by a transparent huge page
+ * (skips if the kernel gives it none).
+ */
 static uint32_t *thp_alloc(void)
 {
 	uint32_t *buf = sg_mmap(SZ_2M, SZ_2M, PROT_READ | PROT_WRITE,
@@ -180,6 +205,9 @@ static uint32_t *thp_alloc(void)
 
 	igt_assert(!madvise(buf, SZ_2M, MADV_HUGEPAGE));
 	memset(buf, 0, SZ_2M);
+	igt_require_f(anon_huge_kb(buf) >= 2048,
+		      "no transparent huge page behind the region (AnonHugePages %ld kB)\n",
+		      anon_huge_kb(buf));
 	return buf;
 }
 
@@ -216,15 +244,29 @@ static void test_chunk_sizes(int mode)
 	igt_assert(!munmap(area, SZ_64K));
 	igt_assert(!munmap(area + 2 * SZ_64K, SZ_64K));
 	igt_assert(!munmap(vma4 + SZ_4K, SZ_64K - SZ_4K));
+	/*
+	 * PROT_EXEC as well, so that no later anonymous mapping (a user
+	 * fence, say) placed in the holes merges with them.
+	 */
+	igt_assert(!mprotect(vma64, SZ_64K, PROT_READ | PROT_WRITE | PROT_EXEC));
+	igt_assert(!mprotect(vma4, SZ_4K, PROT_READ | PROT_WRITE | PROT_EXEC));
 
 	c64 = sg_svm_stat("chunks_64k");
+	c4 = sg_svm_stat("chunks_4k");
 	gpu_write(&ctx, 0, vma64 + 8, 1);
-	igt_assert_f(sg_svm_stat("chunks_64k") == c64 + 1,
-		     "a 64 KiB VMA was not mirrored as one 64 KiB chunk\n");
+	igt_assert_f(sg_svm_stat("chunks_64k") == c64 + 1 &&
+		     sg_svm_stat("chunks_4k") == c4,
+		     "a 64 KiB VMA was not mirrored as one 64 KiB chunk: %" PRIu64
+		     " 64K and %" PRIu64 " 4K chunks\n",
+		     sg_svm_stat("chunks_64k") - c64, sg_svm_stat("chunks_4k") - c4);
+	c64 = sg_svm_stat("chunks_64k");
 	c4 = sg_svm_stat("chunks_4k");
 	gpu_write(&ctx, 0, vma4 + 8, 2);
-	igt_assert_f(sg_svm_stat("chunks_4k") == c4 + 1,
-		     "a one-page VMA was not mirrored as a 4 KiB chunk\n");
+	igt_assert_f(sg_svm_stat("chunks_4k") == c4 + 1 &&
+		     sg_svm_stat("chunks_64k") == c64,
+		     "a one-page VMA was not mirrored as a 4 KiB chunk: %" PRIu64
+		     " 64K and %" PRIu64 " 4K chunks\n",
+		     sg_svm_stat("chunks_64k") - c64, sg_svm_stat("chunks_4k") - c4);
 	igt_assert_eq_u32(sg_read32(vma64 + 8), 1);
 	igt_assert_eq_u32(sg_read32(vma4 + 8), 2);
 	igt_assert(!munmap(vma64, SZ_64K));
@@ -668,8 +710,9 @@ static void test_partial_munmap(int mode)
 		igt_assert_eq_u32(sg_read32(hole - SZ_4K + SG_SLOT(i)), v + 2);
 		err = sg_gpu_write32(&ctx, i, ptr(hole + SZ_4K), 1);
 		igt_assert_f(err == -EFAULT,
-			     "GPU %u: stale translation: a write to the unmapped hole returned %s\n",
-			     ctx.gpu[i].index, igt_errname(err));
+			     "GPU %u: a write to the unmapped hole returned %s, not -EFAULT%s\n",
+			     ctx.gpu[i].index, igt_errname(err),
+			     err ? "" : ": it went through a stale translation");
 	}
 	igt_assert_f(igt_wait(sg_svm_stat("ranges_collected") - gc0 >= (uint64_t)ctx.n,
 			      5000),
@@ -1038,12 +1081,14 @@ static void *dontneed_once(void *p)
 }
 
 /*
- * Two threads MADV_DONTNEED different pages of one SVM range (one
- * drm_gpusvm notifier) while the GPUs write the second page, with slow TLB
- * invalidations. The second invalidation finds the notifier's finish
- * object in use and must wait for the first one's TLB invalidation: once
- * it returned, no GPU may hit a translation cached before the zap (simgpu
- * counts such TLB hits as stale_tlb_hits).
+ * Two threads MADV_DONTNEED different pages of one 64 KiB SVM range while
+ * the GPUs write the second page, with slow TLB invalidations. The first
+ * invalidation zaps the whole range, the second page included, and defers
+ * its TLB wait to its finish pass; the second finds the notifier's finish
+ * object in use (drm_gpusvm's busy fallback), has nothing left to zap, and
+ * must still wait for the first one's TLB invalidation: once it returned,
+ * no GPU may hit a translation cached before the zap (simgpu counts such
+ * TLB hits as stale_tlb_hits).
  */
 static void test_two_invalidations(int mode)
 {
@@ -1054,6 +1099,7 @@ static void test_two_invalidations(int mode)
 	struct sg_ctx ctx;
 	pthread_t th;
 	bool overlapped;
+	uint64_t c64;
 	int i;
 
 	sg_require_madvise();
@@ -1061,14 +1107,27 @@ static void test_two_invalidations(int mode)
 	igt_require_f(sg_debugfs_available(&ctx.gpu[0]),
 		      "needs the simgpu latency knob and counters\n");
 	sg_slow_tlb_inval_us(&ctx, TWO_INVAL_US);
-	sg_witness_init(&ctx, &x, 2 * SZ_4K, MAP_SHARED);
+	/*
+	 * One 64 KiB aligned VMA: one 64 KiB range holds both pages, so the
+	 * first invalidation zaps what the second covers.
+	 */
+	x.size = SZ_64K;
+	x.memfd = sg_memfd(x.size);
+	x.w = sg_mmap(x.size, SZ_4K, PROT_READ | PROT_WRITE, MAP_SHARED, x.memfd, 0);
+	x.a = sg_mmap(x.size, SZ_64K, PROT_READ | PROT_WRITE, MAP_SHARED, x.memfd, 0);
+	c64 = sg_svm_stat("chunks_64k");
 	sg_start_loops(&ctx, ptr(x.a) + SZ_4K, jobs);
 	sg_wait_loops_running(&ctx, x.w + SZ_4K / 4, jobs);
+	igt_assert_f(sg_svm_stat("chunks_64k") - c64 == (uint64_t)ctx.n,
+		     "the two pages are not in one 64 KiB range per GPU\n");
 
 	first = (struct dontneed_arg){ .addr = x.a, .len = SZ_4K };
 	t0 = igt_now_ns();
 	igt_assert(!pthread_create(&th, NULL, dontneed_once, &first));
 	usleep(TWO_INVAL_US / 6);
+	igt_assert_f(!__atomic_load_n(&first.done, __ATOMIC_ACQUIRE),
+		     "the first MADV_DONTNEED returned within %u ms: no second invalidation can overlap it\n",
+		     TWO_INVAL_US / 6000);
 	igt_assert(!madvise((char *)x.a + SZ_4K, SZ_4K, MADV_DONTNEED));
 	t_second = igt_now_ns();
 	overlapped = !__atomic_load_n(&first.done, __ATOMIC_ACQUIRE);
@@ -1091,6 +1150,8 @@ static void test_two_invalidations(int mode)
 	for_each_gpu(&ctx, i)
 		igt_debug("GPU %u: loop ended with %s\n", ctx.gpu[i].index,
 			  igt_errname(sg_job_finish(&jobs[i])));
+	igt_assert(!munmap(x.w, x.size));
+	close(x.memfd);
 	igt_file_restore_all();
 	sg_ctx_fini(&ctx);
 }
