@@ -17,7 +17,7 @@
 # (a writable directory that comes back to the host), PATH with /usr/sbin,
 # debugfs and tracefs mounted, the host's perf and trace-cmd available.
 #
-# Env: NUM_GPUS (8), BENCH_TIMEOUT seconds (3600), other BENCH_* variables
+# Env: NUM_GPUS (8; 16 trips DMA-API debugging on the debug kernel, see docs/benchmark.rst), BENCH_TIMEOUT seconds (3600), other BENCH_* variables
 #      are passed on to run-bench.sh,
 #      BENCH_OUT (default $GSVM_CACHE/bench/<date>-<time>)
 
@@ -38,7 +38,8 @@ export KDIR
 make -C "$repo" KDIR="$KDIR" modules || die "building the modules failed"
 make -C "$repo" igt || echo "bench: building igt-tests failed (not needed by the benchmark)" >&2
 if [ -f tools/bench/Makefile ]; then
-	make -C tools/bench || die "building tools/bench failed"
+	ksrc=$(readlink -f "$KDIR/source" 2>/dev/null || echo "$KDIR")
+	make -C tools/bench KSRC="$ksrc" || die "building tools/bench failed"
 fi
 [ -x tools/bench/run-bench.sh ] ||
 	die "no benchmark yet: tools/bench/run-bench.sh does not exist (or is not executable)"

@@ -11,11 +11,25 @@
  * the mmu notifiers of all N GPUs; the sample is the duration of that call.
  * The modes are interleaved per block of samples so that drift of a noisy
  * machine hits both alike.
+ *
+ * -k selects the tables (comma separated, default "userptr"):
+ *   userptr  the above, on userptr bindings of dma-fence mode VMs;
+ *   svm      the same on SVM VMs: the GPUs fault the buffer in through
+ *            drm_gpusvm (no binding), drm_gpusvm two-pass against
+ *            single-pass (gsvm's two_pass parameter, read at VM creation);
+ *   fault    fault service rate: N GPUs copy every page of a 4 MiB region
+ *            they have not mirrored yet, in 4 KiB chunks (one VMA per page)
+ *            and in 2 MiB chunks (transparent huge pages), next to the
+ *            kernel's test_hmm mirror (/dev/hmm_dmirror*) reading the same
+ *            region, one device per thread.
+ * Every table ends with the same CSV: gpus,mode,median_us,p90_us,
+ * faults_per_s,pages_per_s (the last two only for the fault rows).
  */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,6 +44,11 @@
 
 #include "simgpu_drm.h"
 #include "simgpu.h"
+
+#ifdef HAVE_TEST_HMM
+/* The kernel's own header (lib/ of the kernel source, see the Makefile). */
+#include "test_hmm_uapi.h"
+#endif
 
 #define MAX_GPUS	64
 #define BUF_SIZE	(64 * 1024)
@@ -46,6 +65,29 @@ struct gpu {
 };
 
 static struct gpu gpus[MAX_GPUS];
+
+/* One CSV row; faults_per_s and pages_per_s < 0 when not applicable. */
+struct row {
+	unsigned int gpus;
+	char mode[24];
+	double median_us, p90_us, faults_per_s, pages_per_s;
+};
+
+static struct row rows[256];
+static unsigned int num_rows;
+
+static void add_row(unsigned int n, const char *mode, double med, double p90,
+		    double faults_per_s, double pages_per_s)
+{
+	struct row *r = &rows[num_rows++];
+
+	r->gpus = n;
+	snprintf(r->mode, sizeof(r->mode), "%s", mode);
+	r->median_us = med;
+	r->p90_us = p90;
+	r->faults_per_s = faults_per_s;
+	r->pages_per_s = pages_per_s;
+}
 static struct sg_gpu found[MAX_GPUS];
 static unsigned int num_gpus;
 
@@ -190,72 +232,15 @@ static double percentile(double *v, unsigned int n, unsigned int pct)
 	return v[idx ? idx - 1 : 0];
 }
 
-static void usage(void)
-{
-	fprintf(stderr,
-		"usage: gsvm-bench [-n SAMPLES] [-g N,N,...] [-l LATENCY_US]\n"
-		"  -n  samples per (GPU count, mode), default 200\n"
-		"  -l  set the simulated TLB invalidation latency first (debugfs)\n"
-		"  -g  GPU counts, default 1,2,4,8 (each at most the GPUs present)\n");
-	exit(2);
-}
+/* ---- userptr: bound memory of dma-fence mode VMs ---------------------- */
 
-int main(int argc, char **argv)
+static void bench_userptr(const unsigned int *counts, unsigned int ncounts,
+			  unsigned int samples, unsigned int block, long latency)
 {
-	unsigned int counts[16] = { 1, 2, 4, 8 }, ncounts = 4;
-	unsigned int samples = 200, block = 10;
-	long latency = -1;
 	static double res[16][2][100000];
 	const char *mode_name[2] = { "two-pass", "single-pass" };
 	uint32_t *batch, *buf;
 	unsigned int c, m, i, done;
-	int opt;
-
-	while ((opt = getopt(argc, argv, "n:g:l:h")) != -1) {
-		switch (opt) {
-		case 'l':
-			latency = strtol(optarg, NULL, 0);
-			if (latency < 0 || latency > 1000000)
-				usage();
-			break;
-		case 'n':
-			samples = strtoul(optarg, NULL, 0);
-			if (!samples || samples > 100000)
-				usage();
-			break;
-		case 'g': {
-			char *s = optarg, *end;
-
-			ncounts = 0;
-			while (*s && ncounts < 16) {
-				counts[ncounts++] = strtoul(s, &end, 0);
-				if (end == s || !counts[ncounts - 1])
-					usage();
-				s = *end == ',' ? end + 1 : end;
-			}
-			break;
-		}
-		default:
-			usage();
-		}
-	}
-
-	if (open_gpus() || !num_gpus) {
-		fprintf(stderr, "gsvm-bench: no simgpu device\n");
-		return 77;
-	}
-	for (c = 0; c < ncounts; c++) {
-		if (counts[c] > num_gpus) {
-			fprintf(stderr, "gsvm-bench: %u GPUs asked, %u present\n",
-				counts[c], num_gpus);
-			return 1;
-		}
-	}
-
-	if (latency >= 0 && set_latency(latency)) {
-		fprintf(stderr, "gsvm-bench: cannot set tlb_inval_latency_us\n");
-		return 1;
-	}
 
 	batch = mmap(NULL, BATCH_SIZE, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -300,13 +285,15 @@ int main(int argc, char **argv)
 		}
 	}
 	set_two_pass(true);
+	munmap(batch, BATCH_SIZE);
+	munmap(buf, BUF_SIZE);
 
 	printf("\nCPU invalidation (mprotect of a %u KiB buffer mirrored by N GPUs), %u samples each",
 	       BUF_SIZE / 1024, samples);
 	if (latency >= 0)
 		printf(", TLB invalidation latency %ld us", latency);
 	printf("\n\n");
-	printf("%6s  %-12s %12s %12s %14s\n", "gpus", "mode", "median_us", "p90_us",
+	printf("%6s  %-16s %12s %12s %14s\n", "gpus", "mode", "median_us", "p90_us",
 	       "vs first");
 	{
 		double med[16][2], p90[16][2];
@@ -318,15 +305,547 @@ int main(int argc, char **argv)
 			}
 		}
 		for (c = 0; c < ncounts; c++)
-			for (m = 0; m < 2; m++)
-				printf("%6u  %-12s %12.1f %12.1f %13.2fx\n", counts[c],
+			for (m = 0; m < 2; m++) {
+				printf("%6u  %-16s %12.1f %12.1f %13.2fx\n", counts[c],
 				       mode_name[m], med[c][m], p90[c][m],
 				       med[c][m] / med[0][m]);
-		printf("\ngpus,mode,median_us,p90_us\n");
-		for (c = 0; c < ncounts; c++)
-			for (m = 0; m < 2; m++)
-				printf("%u,%s,%.1f,%.1f\n", counts[c], mode_name[m],
-				       med[c][m], p90[c][m]);
+				add_row(counts[c], mode_name[m], med[c][m], p90[c][m],
+					-1, -1);
+			}
+	}
+}
+
+/* ---- SVM VMs: memory the GPUs fault in --------------------------------- */
+
+struct svm_gpu {
+	uint32_t vm_id;
+	struct drm_simgpu_user_fence *ufence;
+	uint64_t seq;
+};
+
+static struct svm_gpu svm[MAX_GPUS];
+
+static void svm_setup(unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		struct drm_simgpu_vm_create c = {
+			.flags = DRM_SIMGPU_VM_CREATE_FAULT_MODE |
+				 DRM_SIMGPU_VM_CREATE_SVM,
+		};
+
+		errno = -__sg_vm_create(gpus[i].fd, &c);
+		if (errno)
+			die("VM_CREATE(SVM)");
+		svm[i].vm_id = c.vm_id;
+		if (!svm[i].ufence) {
+			svm[i].ufence = aligned_alloc(64, 64);
+			if (!svm[i].ufence)
+				die("aligned_alloc");
+			memset(svm[i].ufence, 0, 64);
+		}
+	}
+}
+
+static void svm_teardown(unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		struct drm_simgpu_vm_destroy d = { .vm_id = svm[i].vm_id };
+
+		errno = -__sg_vm_destroy(gpus[i].fd, &d);
+		if (errno)
+			die("VM_DESTROY");
+	}
+}
+
+static void svm_exec(unsigned int i, const void *batch)
+{
+	struct drm_simgpu_exec e = {
+		.vm_id = svm[i].vm_id,
+		.batch_addr = (uintptr_t)batch,
+		.user_fence_addr = (uintptr_t)svm[i].ufence,
+		.user_fence_value = ++svm[i].seq,
+	};
+
+	errno = -__sg_exec(gpus[i].fd, &e);
+	if (errno)
+		die("EXEC(SVM)");
+}
+
+static void svm_wait(unsigned int i)
+{
+	struct drm_simgpu_wait_user_fence w = {
+		.addr = (uintptr_t)svm[i].ufence,
+		.value = svm[i].seq,
+		.timeout_ns = 60ll * 1000000000,
+	};
+	int err = __sg_wait_ufence(gpus[i].fd, &w);
+
+	if (err || w.error) {
+		errno = err ? -err : -w.error;
+		die("SVM batch");
+	}
+}
+
+/* Store to the first and last page of @buf, at its CPU address. */
+static void svm_build_touch(uint32_t *batch, const uint32_t *buf)
+{
+	uint64_t a = (uintptr_t)buf, b = a + BUF_SIZE - 4;
+	unsigned int i = 0;
+
+	batch[i++] = DRM_SIMGPU_CMD_STORE_DW;
+	batch[i++] = (uint32_t)a;
+	batch[i++] = (uint32_t)(a >> 32);
+	batch[i++] = 1;
+	batch[i++] = DRM_SIMGPU_CMD_STORE_DW;
+	batch[i++] = (uint32_t)b;
+	batch[i++] = (uint32_t)(b >> 32);
+	batch[i++] = 2;
+	batch[i++] = DRM_SIMGPU_CMD_END;
+}
+
+static double svm_sample(uint32_t *buf, const uint32_t *batch, unsigned int n)
+{
+	double t0, t1;
+	unsigned int i;
+
+	if (mprotect(buf, BUF_SIZE, PROT_READ | PROT_WRITE))
+		die("mprotect(RW)");
+	for (i = 0; i < n; i++)
+		svm_exec(i, batch);
+	for (i = 0; i < n; i++)
+		svm_wait(i);
+
+	t0 = now_us();
+	if (mprotect(buf, BUF_SIZE, PROT_READ))
+		die("mprotect(R)");
+	t1 = now_us();
+	return t1 - t0;
+}
+
+static void bench_svm(const unsigned int *counts, unsigned int ncounts,
+		      unsigned int samples, unsigned int block, long latency)
+{
+	static double res[16][2][100000];
+	const char *mode_name[2] = { "svm-two-pass", "svm-single-pass" };
+	uint32_t *batch, *buf;
+	unsigned int c, m, i, done;
+
+	batch = mmap(NULL, BATCH_SIZE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (batch == MAP_FAILED || buf == MAP_FAILED)
+		die("mmap");
+	memset(buf, 0, BUF_SIZE);
+	svm_build_touch(batch, buf);
+
+	/* The mode is fixed when a VM is created: new VMs per block and mode. */
+	for (done = 0; done < samples; done += block) {
+		unsigned int todo = samples - done < block ? samples - done : block;
+
+		for (c = 0; c < ncounts; c++) {
+			for (m = 0; m < 2; m++) {
+				set_two_pass(m == 0);
+				svm_setup(counts[c]);
+				for (i = 0; i < todo; i++)
+					res[c][m][done + i] = svm_sample(buf, batch, counts[c]);
+				svm_teardown(counts[c]);
+			}
+		}
+	}
+	set_two_pass(true);
+	munmap(batch, BATCH_SIZE);
+	munmap(buf, BUF_SIZE);
+
+	printf("\nCPU invalidation of SVM memory (mprotect of a %u KiB buffer N GPUs faulted in), %u samples each",
+	       BUF_SIZE / 1024, samples);
+	if (latency >= 0)
+		printf(", TLB invalidation latency %ld us", latency);
+	printf("\n\n");
+	printf("%6s  %-16s %12s %12s %14s\n", "gpus", "mode", "median_us", "p90_us",
+	       "vs first");
+	for (c = 0; c < ncounts; c++) {
+		for (m = 0; m < 2; m++) {
+			double med = percentile(res[c][m], samples, 50);
+			double p90 = percentile(res[c][m], samples, 90);
+			double first = percentile(res[0][m], samples, 50);
+
+			printf("%6u  %-16s %12.1f %12.1f %13.2fx\n", counts[c],
+			       mode_name[m], med, p90, med / first);
+			add_row(counts[c], mode_name[m], med, p90, -1, -1);
+		}
+	}
+}
+
+/* ---- fault service rate --------------------------------------------------- */
+
+#define FAULT_REGION	(4u << 20)
+#define FAULT_PAGES	(FAULT_REGION / 4096)
+#define FAULT_SAMPLES	5
+
+/*
+ * A fresh region the GPUs have not mirrored, populated by the CPU: either
+ * one VMA per page (4 KiB chunks; neighbours differ in PROT_EXEC) or one
+ * 2 MiB aligned VMA on transparent huge pages (2 MiB chunks).
+ */
+static char *fault_region(bool huge)
+{
+	char *area = mmap(NULL, FAULT_REGION + (2u << 20), PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *r;
+	unsigned int i;
+
+	if (area == MAP_FAILED)
+		die("mmap(region)");
+	r = (char *)(((uintptr_t)area + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1));
+	if (r > area)
+		munmap(area, r - area);
+	munmap(r + FAULT_REGION, area + FAULT_REGION + (2u << 20) - (r + FAULT_REGION));
+	if (huge && madvise(r, FAULT_REGION, MADV_HUGEPAGE))
+		die("madvise(MADV_HUGEPAGE)");
+	if (!huge && madvise(r, FAULT_REGION, MADV_NOHUGEPAGE))
+		die("madvise(MADV_NOHUGEPAGE)");
+	memset(r, 1, FAULT_REGION);
+	if (!huge)
+		for (i = 1; i < FAULT_PAGES; i += 2)
+			if (mprotect(r + i * 4096ul, 4096, PROT_READ | PROT_WRITE | PROT_EXEC))
+				die("mprotect(split)");
+	return r;
+}
+
+/* Batch: copy every page of @region into the one page at @dst. */
+static uint32_t *fault_batch(const char *region, const uint32_t *dst, size_t *size)
+{
+	size_t dw = FAULT_PAGES * 6 + 1, i = 0;
+	uint32_t *b;
+	unsigned int p;
+
+	*size = (dw * 4 + 4095) & ~4095ul;
+	b = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (b == MAP_FAILED)
+		die("mmap(batch)");
+	for (p = 0; p < FAULT_PAGES; p++) {
+		uint64_t src = (uintptr_t)region + p * 4096ull, d = (uintptr_t)dst;
+
+		b[i++] = DRM_SIMGPU_CMD_COPY;
+		b[i++] = (uint32_t)src;
+		b[i++] = (uint32_t)(src >> 32);
+		b[i++] = (uint32_t)d;
+		b[i++] = (uint32_t)(d >> 32);
+		b[i++] = 4096;
+	}
+	b[i++] = DRM_SIMGPU_CMD_END;
+	return b;
+}
+
+static uint64_t svm_faults(void)
+{
+	uint64_t v = 0;
+
+	if (__sg_svm_stat("faults", &v))
+		return 0;
+	return v;
+}
+
+/* One sample: N GPUs fault in and copy a fresh region; us, faults. */
+static double fault_sample_svm(unsigned int n, bool huge, uint64_t *faults)
+{
+	char *region = fault_region(huge);
+	uint32_t *dst[MAX_GPUS], *warm;
+	uint32_t *batch[MAX_GPUS];
+	size_t bsize[MAX_GPUS];
+	double t0, t1;
+	uint64_t f0;
+	unsigned int i;
+
+	/* Fault in each GPU's batch and destination page beforehand. */
+	for (i = 0; i < n; i++) {
+		uint64_t d, src;
+		size_t off;
+		unsigned int k = 0;
+
+		dst[i] = aligned_alloc(4096, 4096);
+		if (!dst[i])
+			die("aligned_alloc");
+		memset(dst[i], 0, 4096);
+		batch[i] = fault_batch(region, dst[i], &bsize[i]);
+		warm = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (warm == MAP_FAILED)
+			die("mmap(warm-up)");
+		d = (uintptr_t)dst[i];
+		for (off = 0; off < bsize[i]; off += 4096) {
+			src = (uintptr_t)batch[i] + off;
+			warm[k++] = DRM_SIMGPU_CMD_COPY;
+			warm[k++] = (uint32_t)src;
+			warm[k++] = (uint32_t)(src >> 32);
+			warm[k++] = (uint32_t)d;
+			warm[k++] = (uint32_t)(d >> 32);
+			warm[k++] = 4;
+		}
+		warm[k++] = DRM_SIMGPU_CMD_END;
+		svm_exec(i, warm);
+		svm_wait(i);
+		munmap(warm, 4096);
+	}
+
+	f0 = svm_faults();
+	t0 = now_us();
+	for (i = 0; i < n; i++)
+		svm_exec(i, batch[i]);
+	for (i = 0; i < n; i++)
+		svm_wait(i);
+	t1 = now_us();
+	*faults = svm_faults() - f0;
+
+	for (i = 0; i < n; i++) {
+		munmap(batch[i], bsize[i]);
+		free(dst[i]);
+	}
+	munmap(region, FAULT_REGION);
+	return t1 - t0;
+}
+
+#ifdef HAVE_TEST_HMM
+struct hmm_arg {
+	int fd;
+	char *region;
+	void *out;
+	uint64_t faults;
+	int err;
+};
+
+static void *hmm_read(void *p)
+{
+	struct hmm_arg *a = p;
+	struct hmm_dmirror_cmd cmd = {
+		.addr = (uintptr_t)a->region,
+		.ptr = (uintptr_t)a->out,
+		.npages = FAULT_PAGES,
+	};
+
+	a->err = ioctl(a->fd, HMM_DMIRROR_READ, &cmd) ? errno : 0;
+	a->faults = cmd.faults;
+	return NULL;
+}
+
+static int hmm_fds[MAX_GPUS];
+static unsigned int hmm_ndev;
+
+static void hmm_open(void)
+{
+	char path[32];
+	unsigned int i;
+
+	for (i = 0; i < MAX_GPUS; i++) {
+		snprintf(path, sizeof(path), "/dev/hmm_dmirror%u", i);
+		hmm_fds[hmm_ndev] = open(path, O_RDWR);
+		if (hmm_fds[hmm_ndev] < 0)
+			break;
+		hmm_ndev++;
+	}
+}
+
+/* N test_hmm mirrors (threads, one device each) read a fresh region. */
+static double fault_sample_hmm(unsigned int n, bool huge, uint64_t *faults)
+{
+	char *region = fault_region(huge);
+	struct hmm_arg args[MAX_GPUS];
+	pthread_t th[MAX_GPUS];
+	double t0, t1;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		args[i] = (struct hmm_arg){ .fd = hmm_fds[i], .region = region };
+		args[i].out = malloc(FAULT_REGION);
+		if (!args[i].out)
+			die("malloc");
+		memset(args[i].out, 0, FAULT_REGION);
+	}
+	t0 = now_us();
+	for (i = 0; i < n; i++)
+		if (pthread_create(&th[i], NULL, hmm_read, &args[i]))
+			die("pthread_create");
+	*faults = 0;
+	for (i = 0; i < n; i++) {
+		pthread_join(th[i], NULL);
+		if (args[i].err) {
+			errno = args[i].err;
+			die("HMM_DMIRROR_READ");
+		}
+		*faults += args[i].faults;
+	}
+	t1 = now_us();
+	for (i = 0; i < n; i++)
+		free(args[i].out);
+	munmap(region, FAULT_REGION);
+	return t1 - t0;
+}
+#endif
+
+static void fault_row(const char *mode, unsigned int n, double *us,
+		      const uint64_t *faults, unsigned int samples)
+{
+	double med, p90, f = 0;
+	unsigned int i;
+
+	for (i = 0; i < samples; i++)
+		f += faults[i];
+	f /= samples;
+	med = percentile(us, samples, 50);
+	p90 = percentile(us, samples, 90);
+	printf("%6u  %-16s %12.1f %12.1f %14.0f %14.0f %10.0f\n", n, mode, med,
+	       p90, f / med * 1e6, (double)n * FAULT_PAGES / med * 1e6, f);
+	add_row(n, mode, med, p90, f / med * 1e6, (double)n * FAULT_PAGES / med * 1e6);
+}
+
+static void bench_fault(const unsigned int *counts, unsigned int ncounts)
+{
+	unsigned int c, s, h, n;
+	double us[FAULT_SAMPLES];
+	uint64_t faults[FAULT_SAMPLES];
+	char mode[24];
+
+#ifdef HAVE_TEST_HMM
+	hmm_open();
+#endif
+	printf("\nFault service: N GPUs copy every page of a %u MiB region they have not mirrored yet;\n"
+	       "test_hmm reads the same region on N devices (%s); %u samples each\n\n",
+	       FAULT_REGION >> 20,
+#ifdef HAVE_TEST_HMM
+	       hmm_ndev ? "/dev/hmm_dmirror*" : "test_hmm not loaded",
+#else
+	       "not built with test_hmm",
+#endif
+	       FAULT_SAMPLES);
+	printf("%6s  %-16s %12s %12s %14s %14s %10s\n", "gpus", "mode", "median_us",
+	       "p90_us", "faults_per_s", "pages_per_s", "faults");
+	for (c = 0; c < ncounts; c++) {
+		n = counts[c];
+		for (h = 0; h < 2; h++) {
+			svm_setup(n);
+			for (s = 0; s < FAULT_SAMPLES; s++)
+				us[s] = fault_sample_svm(n, h, &faults[s]);
+			svm_teardown(n);
+			snprintf(mode, sizeof(mode), "svm-fault-%s", h ? "2m" : "4k");
+			fault_row(mode, n, us, faults, FAULT_SAMPLES);
+#ifdef HAVE_TEST_HMM
+			/* test_hmm has fewer devices than simgpu GPUs. */
+			if (hmm_ndev && (n <= hmm_ndev || c == ncounts - 1)) {
+				unsigned int nh = n < hmm_ndev ? n : hmm_ndev;
+
+				for (s = 0; s < FAULT_SAMPLES; s++)
+					us[s] = fault_sample_hmm(nh, h, &faults[s]);
+				snprintf(mode, sizeof(mode), "hmm-dmirror-%s", h ? "2m" : "4k");
+				fault_row(mode, nh, us, faults, FAULT_SAMPLES);
+			}
+#endif
+		}
+	}
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: gsvm-bench [-k KIND,...] [-n SAMPLES] [-g N,N,...] [-l LATENCY_US]\n"
+		"  -k  tables: userptr, svm, fault (default userptr)\n"
+		"  -n  samples per (GPU count, mode), default 200\n"
+		"  -l  set the simulated TLB invalidation latency first (debugfs)\n"
+		"  -g  GPU counts, default 1,2,4,8 (each at most the GPUs present)\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int counts[16] = { 1, 2, 4, 8 }, ncounts = 4;
+	unsigned int samples = 200, block = 10, c;
+	bool k_userptr = false, k_svm = false, k_fault = false;
+	long latency = -1;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "k:n:g:l:h")) != -1) {
+		switch (opt) {
+		case 'k': {
+			char *tok, *save = NULL;
+
+			for (tok = strtok_r(optarg, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save)) {
+				if (!strcmp(tok, "userptr"))
+					k_userptr = true;
+				else if (!strcmp(tok, "svm"))
+					k_svm = true;
+				else if (!strcmp(tok, "fault"))
+					k_fault = true;
+				else
+					usage();
+			}
+			break;
+		}
+		case 'l':
+			latency = strtol(optarg, NULL, 0);
+			if (latency < 0 || latency > 1000000)
+				usage();
+			break;
+		case 'n':
+			samples = strtoul(optarg, NULL, 0);
+			if (!samples || samples > 100000)
+				usage();
+			break;
+		case 'g': {
+			char *s = optarg, *end;
+
+			ncounts = 0;
+			while (*s && ncounts < 16) {
+				counts[ncounts++] = strtoul(s, &end, 0);
+				if (end == s || !counts[ncounts - 1])
+					usage();
+				s = *end == ',' ? end + 1 : end;
+			}
+			break;
+		}
+		default:
+			usage();
+		}
+	}
+	if (!k_userptr && !k_svm && !k_fault)
+		k_userptr = true;
+
+	if (open_gpus() || !num_gpus) {
+		fprintf(stderr, "gsvm-bench: no simgpu device\n");
+		return 77;
+	}
+	for (c = 0; c < ncounts; c++) {
+		if (counts[c] > num_gpus) {
+			fprintf(stderr, "gsvm-bench: %u GPUs asked, %u present\n",
+				counts[c], num_gpus);
+			return 1;
+		}
+	}
+
+	if (latency >= 0 && set_latency(latency)) {
+		fprintf(stderr, "gsvm-bench: cannot set tlb_inval_latency_us\n");
+		return 1;
+	}
+
+	if (k_userptr)
+		bench_userptr(counts, ncounts, samples, block, latency);
+	if (k_svm)
+		bench_svm(counts, ncounts, samples, block, latency);
+	if (k_fault)
+		bench_fault(counts, ncounts);
+
+	printf("\ngpus,mode,median_us,p90_us,faults_per_s,pages_per_s\n");
+	for (c = 0; c < num_rows; c++) {
+		printf("%u,%s,%.1f,%.1f,", rows[c].gpus, rows[c].mode,
+		       rows[c].median_us, rows[c].p90_us);
+		if (rows[c].faults_per_s >= 0)
+			printf("%.0f,%.0f\n", rows[c].faults_per_s, rows[c].pages_per_s);
+		else
+			printf(",\n");
 	}
 	return 0;
 }
