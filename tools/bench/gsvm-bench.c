@@ -21,7 +21,10 @@
  *            they have not mirrored yet, in 4 KiB chunks (one VMA per page)
  *            and in 2 MiB chunks (transparent huge pages), next to the
  *            kernel's test_hmm mirror (/dev/hmm_dmirror*) reading the same
- *            region, one device per thread.
+ *            region, one device per thread;
+ *   collide  a second invalidation while a first one of the same drm_gpusvm
+ *            notifier is between its passes, against one of another
+ *            notifier (what a pool of finish objects would give).
  * Every table ends with the same CSV: gpus,mode,median_us,p90_us,
  * faults_per_s,pages_per_s (the last two only for the fault rows).
  */
@@ -481,6 +484,125 @@ static void bench_svm(const unsigned int *counts, unsigned int ncounts,
 	}
 }
 
+/* ---- two invalidations of one notifier at once ---------------------------- */
+
+struct dontneed_arg {
+	void *addr;
+	double us;
+};
+
+/* MADV_DONTNEED takes mmap_lock for read: two can run at once. */
+static void *dontneed(void *p)
+{
+	struct dontneed_arg *a = p;
+	double t0 = now_us();
+
+	if (madvise(a->addr, BUF_SIZE, MADV_DONTNEED))
+		die("madvise(MADV_DONTNEED)");
+	a->us = now_us() - t0;
+	return NULL;
+}
+
+/* A BUF_SIZE buffer at @hint, which must be free. */
+static uint32_t *collide_buf(uintptr_t hint)
+{
+	uint32_t *p = mmap((void *)hint, BUF_SIZE, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap(collide)");
+	memset(p, 0, BUF_SIZE);
+	return p;
+}
+
+/*
+ * The cost of the finish object being one per notifier: while a first
+ * invalidation of buffer A is between its passes, a second thread
+ * invalidates buffer B. With B in the same drm_gpusvm notifier as A (512
+ * MiB), the second finds the notifier's finish object in use and does its
+ * work synchronously, notifier by notifier; with B in another notifier it
+ * pipelines like any invalidation, which is what a pool of finish objects
+ * would give the first case. The sample is the duration of the second
+ * MADV_DONTNEED, issued a sixth of the TLB latency after the first.
+ */
+static void bench_collide(const unsigned int *counts, unsigned int ncounts,
+			  unsigned int samples, long latency)
+{
+	static double res[16][2][100000];
+	const char *mode_name[2] = { "svm-2nd-same-notifier", "svm-2nd-other-notifier" };
+	uintptr_t base = 0x7e0000000000ul;	/* 512 MiB aligned */
+	uint32_t *a, *b[2], *batch;
+	unsigned int c, m, i, k;
+	long lat_us = latency >= 0 ? latency : 40;
+
+	a = collide_buf(base);
+	b[0] = collide_buf(base + (128u << 10));
+	b[1] = collide_buf(base + (1ul << 30));
+	batch = mmap(NULL, BATCH_SIZE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (batch == MAP_FAILED)
+		die("mmap");
+	k = 0;
+	for (i = 0; i < 3; i++) {
+		uint64_t addr = (uintptr_t)(i == 0 ? a : b[i - 1]);
+
+		batch[k++] = DRM_SIMGPU_CMD_STORE_DW;
+		batch[k++] = (uint32_t)addr;
+		batch[k++] = (uint32_t)(addr >> 32);
+		batch[k++] = 1;
+	}
+	batch[k++] = DRM_SIMGPU_CMD_END;
+
+	set_two_pass(true);
+	for (c = 0; c < ncounts; c++) {
+		svm_setup(counts[c]);
+		for (i = 0; i < samples; i++) {
+			for (m = 0; m < 2; m++) {
+				struct dontneed_arg first = { .addr = a };
+				struct dontneed_arg second = { .addr = b[m] };
+				pthread_t th;
+
+				for (k = 0; k < counts[c]; k++)
+					svm_exec(k, batch);
+				for (k = 0; k < counts[c]; k++)
+					svm_wait(k);
+				if (pthread_create(&th, NULL, dontneed, &first))
+					die("pthread_create");
+				usleep(lat_us / 6);
+				dontneed(&second);
+				pthread_join(th, NULL);
+				res[c][m][i] = second.us;
+			}
+		}
+		svm_teardown(counts[c]);
+	}
+	munmap(batch, BATCH_SIZE);
+	munmap(a, BUF_SIZE);
+	munmap(b[0], BUF_SIZE);
+	munmap(b[1], BUF_SIZE);
+
+	printf("\nA second invalidation while a first one of the same notifier is in flight (SVM, two-pass), %u samples each",
+	       samples);
+	if (latency >= 0)
+		printf(", TLB invalidation latency %ld us", latency);
+	printf("\n\n");
+	printf("%6s  %-24s %12s %12s %14s\n", "gpus", "mode", "median_us", "p90_us",
+	       "vs other");
+	for (c = 0; c < ncounts; c++) {
+		double med[2], p90[2];
+
+		for (m = 0; m < 2; m++) {
+			med[m] = percentile(res[c][m], samples, 50);
+			p90[m] = percentile(res[c][m], samples, 90);
+		}
+		for (m = 0; m < 2; m++) {
+			printf("%6u  %-24s %12.1f %12.1f %13.2fx\n", counts[c],
+			       mode_name[m], med[m], p90[m], med[m] / med[1]);
+			add_row(counts[c], mode_name[m], med[m], p90[m], -1, -1);
+		}
+	}
+}
+
 /* ---- fault service rate --------------------------------------------------- */
 
 #define FAULT_REGION	(4u << 20)
@@ -752,7 +874,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: gsvm-bench [-k KIND,...] [-n SAMPLES] [-g N,N,...] [-l LATENCY_US]\n"
-		"  -k  tables: userptr, svm, fault (default userptr)\n"
+		"  -k  tables: userptr, svm, fault, collide (default userptr)\n"
 		"  -n  samples per (GPU count, mode), default 200\n"
 		"  -l  set the simulated TLB invalidation latency first (debugfs)\n"
 		"  -g  GPU counts, default 1,2,4,8 (each at most the GPUs present)\n");
@@ -763,7 +885,7 @@ int main(int argc, char **argv)
 {
 	unsigned int counts[16] = { 1, 2, 4, 8 }, ncounts = 4;
 	unsigned int samples = 200, block = 10, c;
-	bool k_userptr = false, k_svm = false, k_fault = false;
+	bool k_userptr = false, k_svm = false, k_fault = false, k_collide = false;
 	long latency = -1;
 	int opt;
 
@@ -780,6 +902,8 @@ int main(int argc, char **argv)
 					k_svm = true;
 				else if (!strcmp(tok, "fault"))
 					k_fault = true;
+				else if (!strcmp(tok, "collide"))
+					k_collide = true;
 				else
 					usage();
 			}
@@ -811,7 +935,7 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (!k_userptr && !k_svm && !k_fault)
+	if (!k_userptr && !k_svm && !k_fault && !k_collide)
 		k_userptr = true;
 
 	if (open_gpus() || !num_gpus) {
@@ -837,6 +961,8 @@ int main(int argc, char **argv)
 		bench_svm(counts, ncounts, samples, block, latency);
 	if (k_fault)
 		bench_fault(counts, ncounts);
+	if (k_collide)
+		bench_collide(counts, ncounts, samples, latency);
 
 	printf("\ngpus,mode,median_us,p90_us,faults_per_s,pages_per_s\n");
 	for (c = 0; c < num_rows; c++) {

@@ -4,7 +4,8 @@
 # Runs INSIDE the test VM (see tools/guest-bench.sh, which has loaded gsvm and
 # simgpu with num_gpus=$NUM_GPUS). For each simulated TLB invalidation latency
 # in $BENCH_LATENCIES it prints the invalidation tables (userptr bindings,
-# then SVM memory the GPUs faulted in) and their CSV and writes the CSV to
+# SVM memory the GPUs faulted in, and a second SVM invalidation while a
+# first one of the same notifier is in flight) and their CSV and writes the CSV to
 # $GSVM_RESULTS/bench-<latency>us.csv; then the fault service table, next to
 # test_hmm's (bench-faults.csv); then it records one short perf trace of the
 # gsvm and simgpu tracepoints to $GSVM_RESULTS/perf-script.txt.
@@ -17,7 +18,7 @@
 # TLB latency, which is what the two modes differ in. docs/benchmark.rst.
 #
 # Env: BENCH_SAMPLES (default 100), BENCH_GPUS (default 1,2,4,8 and
-#      $NUM_GPUS if more), BENCH_KINDS (default userptr,svm),
+#      $NUM_GPUS if more), BENCH_KINDS (default userptr,svm,collide),
 #      BENCH_LATENCIES (default "40 10000", microseconds),
 #      BENCH_FAULT_GPUS (default 1,$NUM_GPUS; "" skips the fault table),
 #      BENCH_PERF (default 1: also record the perf trace)
@@ -31,7 +32,7 @@ ngpus=${NUM_GPUS:-8}
 default_gpus=1,2,4,8
 [ "$ngpus" -gt 8 ] && default_gpus=$default_gpus,$ngpus
 gpus=${BENCH_GPUS:-$default_gpus}
-kinds=${BENCH_KINDS:-userptr,svm}
+kinds=${BENCH_KINDS:-userptr,svm,collide}
 latencies=${BENCH_LATENCIES:-40 10000}
 fault_gpus=${BENCH_FAULT_GPUS-1,$ngpus}
 default_latency=$(cat /sys/kernel/debug/simgpu/gpu0/tlb_inval_latency_us)
