@@ -493,25 +493,6 @@ static void gsvm_svm_range_retire(struct gsvm_mirror *mirror,
 	up_write(&mirror->gpusvm.notifier_lock);
 }
 
-/* Is the CPU VMA at @addr writable? -EFAULT without a readable VMA. */
-static int gsvm_svm_vma_writable(struct mm_struct *mm, unsigned long addr)
-{
-	struct vm_area_struct *vma;
-	int ret;
-
-	if (!mmget_not_zero(mm))
-		return -EFAULT;
-	mmap_read_lock(mm);
-	vma = vma_lookup(mm, addr);
-	if (!vma || !(vma->vm_flags & VM_READ))
-		ret = -EFAULT;
-	else
-		ret = !!(vma->vm_flags & VM_WRITE);
-	mmap_read_unlock(mm);
-	mmput(mm);
-	return ret;
-}
-
 static int gsvm_svm_chunk_index(unsigned long size)
 {
 	int i;
@@ -545,25 +526,21 @@ static int gsvm_svm_fault_once(struct gsvm_mirror *mirror, unsigned long addr,
 
 	gsvm_svm_gc_locked(mirror);
 
-	err = gsvm_svm_vma_writable(mirror->mm, addr);
-	if (err < 0)
-		return err;
-	if (!err && write)
-		return -EACCES;
-	ctx.read_only = !err;
-
+	/*
+	 * Writable whenever the VMA is: drm_gpusvm checks VM_WRITE under the
+	 * mmap lock it takes anyway, and says -EPERM for a read-only VMA.
+	 */
 	range = drm_gpusvm_range_find_or_insert(gpusvm, addr, 0,
 						mirror->svm_end, &ctx);
+	if (IS_ERR(range) && PTR_ERR(range) == -EPERM) {
+		ctx.read_only = true;
+		range = drm_gpusvm_range_find_or_insert(gpusvm, addr, 0,
+							mirror->svm_end, &ctx);
+	}
 	if (IS_ERR(range)) {
 		err = PTR_ERR(range);
-		switch (err) {
-		case -ENOMEM:
-			return err;
-		case -EPERM:	/* mprotect()ed since we looked */
-			return -EAGAIN;
-		default:	/* no VMA, VM_IO/VM_PFNMAP, outside the mirror */
-			return -EFAULT;
-		}
+		/* -ENOENT, -EIO, -EINVAL: no VMA, VM_IO/VM_PFNMAP, outside. */
+		return err == -ENOMEM ? err : -EFAULT;
 	}
 	r = to_svm_range(range);
 	start = drm_gpusvm_range_start(range);
@@ -599,6 +576,9 @@ static int gsvm_svm_fault_once(struct gsvm_mirror *mirror, unsigned long addr,
 		return -EAGAIN;
 	if (err)
 		return err;
+	/* Readable (hmm_range_fault() checked VM_READ), not writable. */
+	if (write && ctx.read_only)
+		return -EACCES;
 
 	drm_gpusvm_notifier_lock(gpusvm);
 	if (range->flags.unmapped ||
