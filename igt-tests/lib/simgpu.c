@@ -474,6 +474,32 @@ void sg_witness_init(struct sg_ctx *ctx, struct sg_witness *x, uint64_t size,
 	x->gpu = sg_va_alloc(ctx, size);
 }
 
+static void *dontneed_thread(void *p)
+{
+	struct sg_async_dontneed *d = p;
+
+	d->err = madvise(d->addr, d->len, MADV_DONTNEED) ? -errno : 0;
+	__atomic_store_n(&d->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+void sg_dontneed_start(struct sg_async_dontneed *d, void *addr, size_t len)
+{
+	*d = (struct sg_async_dontneed){ .addr = addr, .len = len };
+	igt_assert(!pthread_create(&d->thread, NULL, dontneed_thread, d));
+}
+
+bool sg_dontneed_done(struct sg_async_dontneed *d)
+{
+	return __atomic_load_n(&d->done, __ATOMIC_ACQUIRE);
+}
+
+int sg_dontneed_join(struct sg_async_dontneed *d)
+{
+	igt_assert(!pthread_join(d->thread, NULL));
+	return d->err;
+}
+
 uint32_t sg_cookie(void)
 {
 	static uint32_t counter;

@@ -188,6 +188,24 @@ void sg_require_madvise(void);
 /* A new memfd of @size bytes, zero-filled. */
 int sg_memfd(uint64_t size);
 
+/*
+ * madvise(MADV_DONTNEED) on a thread of its own (it takes mmap_lock for
+ * read, so two run at once): for invalidations that overlap in time.
+ */
+struct sg_async_dontneed {
+	pthread_t thread;
+	void *addr;
+	size_t len;
+	int err;
+	bool done;
+};
+
+void sg_dontneed_start(struct sg_async_dontneed *d, void *addr, size_t len);
+/* Whether the call has returned. */
+bool sg_dontneed_done(struct sg_async_dontneed *d);
+/* Waits for the thread; returns 0 or -errno of the madvise(). */
+int sg_dontneed_join(struct sg_async_dontneed *d);
+
 static inline uint32_t sg_read32(const volatile void *p)
 {
 	return *(const volatile uint32_t *)p;

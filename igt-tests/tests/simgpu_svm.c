@@ -1064,22 +1064,6 @@ static void test_fault_race(int mode)
 
 #define TWO_INVAL_US	300000
 
-struct dontneed_arg {
-	void *addr;
-	size_t len;
-	int err;
-	volatile bool done;
-};
-
-static void *dontneed_once(void *p)
-{
-	struct dontneed_arg *a = p;
-
-	a->err = madvise(a->addr, a->len, MADV_DONTNEED) ? errno : 0;
-	__atomic_store_n(&a->done, true, __ATOMIC_RELEASE);
-	return NULL;
-}
-
 /*
  * Two threads MADV_DONTNEED different pages of one 64 KiB SVM range while
  * the GPUs write the second page, with slow TLB invalidations. The first
@@ -1094,10 +1078,9 @@ static void test_two_invalidations(int mode)
 {
 	uint64_t before[SG_MAX_GPUS], after[SG_MAX_GPUS], t0, t_second;
 	struct sg_job jobs[SG_MAX_GPUS];
-	struct dontneed_arg first;
+	struct sg_async_dontneed first;
 	struct sg_witness x;
 	struct sg_ctx ctx;
-	pthread_t th;
 	bool overlapped, first_early;
 	uint64_t c64;
 	int i;
@@ -1121,22 +1104,20 @@ static void test_two_invalidations(int mode)
 	igt_assert_f(sg_svm_stat("chunks_64k") - c64 == (uint64_t)ctx.n,
 		     "the two pages are not in one 64 KiB range per GPU\n");
 
-	first = (struct dontneed_arg){ .addr = x.a, .len = SZ_4K };
 	t0 = igt_now_ns();
-	igt_assert(!pthread_create(&th, NULL, dontneed_once, &first));
+	sg_dontneed_start(&first, x.a, SZ_4K);
 	usleep(TWO_INVAL_US / 6);
-	first_early = __atomic_load_n(&first.done, __ATOMIC_ACQUIRE);
+	first_early = sg_dontneed_done(&first);
 	igt_assert(!madvise((char *)x.a + SZ_4K, SZ_4K, MADV_DONTNEED));
 	t_second = igt_now_ns();
-	overlapped = !__atomic_load_n(&first.done, __ATOMIC_ACQUIRE);
+	overlapped = !sg_dontneed_done(&first);
 
 	for_each_gpu(&ctx, i)
 		before[i] = sg_stat(&ctx.gpu[i], "stale_tlb_hits");
 	usleep(TWO_INVAL_US / 3);
 	for_each_gpu(&ctx, i)
 		after[i] = sg_stat(&ctx.gpu[i], "stale_tlb_hits");
-	igt_assert(!pthread_join(th, NULL));
-	igt_assert_err(-first.err, 0);
+	igt_assert_err(sg_dontneed_join(&first), 0);
 	igt_info("second madvise returned after %.1f ms, %s the first\n",
 		 (t_second - t0) / 1e6, overlapped ? "before" : "after");
 	for_each_gpu(&ctx, i)

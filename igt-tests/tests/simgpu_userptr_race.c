@@ -657,22 +657,6 @@ static void test_process_exit_busy(int mode)
 
 #define TWO_INVAL_US	300000
 
-struct dontneed_arg {
-	void *addr;
-	size_t len;
-	int err;
-	volatile bool done;
-};
-
-static void *dontneed_run(void *p)
-{
-	struct dontneed_arg *a = p;
-
-	a->err = madvise(a->addr, a->len, MADV_DONTNEED) ? errno : 0;
-	__atomic_store_n(&a->done, true, __ATOMIC_RELEASE);
-	return NULL;
-}
-
 /*
  * Two threads MADV_DONTNEED different pages of one binding while the GPUs
  * write the second page, with slow TLB invalidations. The first
@@ -688,10 +672,9 @@ static void test_two_invalidations_one_range(int mode)
 {
 	uint64_t before[SG_MAX_GPUS], after[SG_MAX_GPUS], t0, t_second;
 	struct sg_job jobs[SG_MAX_GPUS];
-	struct dontneed_arg first;
+	struct sg_async_dontneed first;
 	struct sg_witness x;
 	struct sg_ctx ctx;
-	pthread_t th;
 	uint64_t pg;
 	bool overlapped;
 	int i;
@@ -707,14 +690,13 @@ static void test_two_invalidations_one_range(int mode)
 	sg_start_loops(&ctx, x.gpu + pg, jobs);
 	sg_wait_loops_running(&ctx, x.w + pg / 4, jobs);
 
-	first = (struct dontneed_arg){ .addr = x.a, .len = pg };
 	t0 = igt_now_ns();
-	igt_assert(!pthread_create(&th, NULL, dontneed_run, &first));
+	sg_dontneed_start(&first, x.a, pg);
 	/* Let the first invalidation reach its finish pass. */
 	usleep(TWO_INVAL_US / 6);
 	igt_assert(!madvise((char *)x.a + pg, pg, MADV_DONTNEED));
 	t_second = igt_now_ns();
-	overlapped = !__atomic_load_n(&first.done, __ATOMIC_ACQUIRE);
+	overlapped = !sg_dontneed_done(&first);
 
 	/* From here on, every TLB hit on the old translation is stale. */
 	for_each_gpu(&ctx, i)
@@ -722,8 +704,7 @@ static void test_two_invalidations_one_range(int mode)
 	usleep(TWO_INVAL_US / 3);
 	for_each_gpu(&ctx, i)
 		after[i] = sg_stat(&ctx.gpu[i], "stale_tlb_hits");
-	igt_assert(!pthread_join(th, NULL));
-	igt_assert_err(-first.err, 0);
+	igt_assert_err(sg_dontneed_join(&first), 0);
 	igt_info("second madvise returned after %.1f ms, %s the first\n",
 		 (t_second - t0) / 1e6, overlapped ? "before" : "after");
 
