@@ -22,7 +22,15 @@
 #                           object of the test kernel that depends on a header
 #                           the series has touched so far, under include/ or
 #                           a driver's own (from the .cmd dependency files of
-#                           tools/build-kernel.sh's build)
+#                           tools/build-kernel.sh's build). A test file that
+#                           is #included by the file it tests (Xe's tests/*.c)
+#                           is built as that file's object.
+#   series/sparse           sparse (C=2) on the objects of every .c file the
+#                           series touches, on the pristine tree and on the
+#                           patched one: any warning the series adds fails
+#                           (stock Xe is not sparse-clean, so the pristine
+#                           findings, compared without line numbers, are the
+#                           baseline)
 #
 # The builds use the test kernel's configuration (tools/build-kernel.sh) and
 # ccache, in $GSVM_CACHE/series-check/.
@@ -95,14 +103,41 @@ if [ $apply_ok = 1 ]; then pass apply; else fail apply "$tmp/apply.log"; finish;
 # history, so checkpatch cannot look up the commit of a Fixes: tag there
 # (it would flag every one); the ids are checked against the upstream
 # history by hand (docs/patches.rst).
+#
+# FILE_PATH_CHANGES ("added, moved or deleted file(s), does MAINTAINERS need
+# updating?") is asked of every patch that adds a file; it is answered rather
+# than ignored: it passes only if each file the patch adds already has a
+# MAINTAINERS section of its own (get_maintainer.pl, in the patched tree,
+# names one besides THE REST), as a new test file in drivers/gpu/drm/xe/ has.
 cp_opts=(--strict --quiet --ignore UNKNOWN_COMMIT_ID)
-for p in "${series[@]}"; do
-	if (cd "$work/linux" && scripts/checkpatch.pl "${cp_opts[@]}" "$patches/$p") \
+checkpatch() {	# checkpatch PATCH [OPTION...]: from the tree and from the repo
+	local p=$1
+	shift
+	(cd "$work/linux" && scripts/checkpatch.pl "${cp_opts[@]}" "$@" "$patches/$p") \
 		>"$tmp/cp.log" 2>&1 &&
-	   (cd "$repo" && "$work/linux/scripts/checkpatch.pl" "${cp_opts[@]}" "$patches/$p") \
-		>>"$tmp/cp.log" 2>&1; then
+	(cd "$repo" && "$work/linux/scripts/checkpatch.pl" "${cp_opts[@]}" "$@" "$patches/$p") \
+		>>"$tmp/cp.log" 2>&1
+}
+# maintained PATCH: every file PATCH adds has a MAINTAINERS section.
+maintained() {
+	local f sect
+	while read -r f; do
+		sect=$(cd "$work/linux" && scripts/get_maintainer.pl --no-git --no-git-fallback \
+		       --subsystem --no-email --no-l --no-r -f "$f" 2>/dev/null | head -n 1)
+		if [ -z "$sect" ] || [ "$sect" = "THE REST" ]; then
+			echo "$f: no MAINTAINERS section covers it" >>"$tmp/cp.log"
+			return 1
+		fi
+	done < <(awk '/^diff --git /{f=$4; sub(/^b\//, "", f)} /^new file mode/{print f}' "$patches/$1")
+}
+for p in "${series[@]}"; do
+	if checkpatch "$p"; then
 		pass "checkpatch/$p"
+	elif cp "$tmp/cp.log" "$tmp/cp-full.log" &&
+	     checkpatch "$p" --ignore FILE_PATH_CHANGES && maintained "$p"; then
+		pass "checkpatch/$p (its new files are already in MAINTAINERS)"
 	else
+		cat "$tmp/cp-full.log" >>"$tmp/cp.log"
 		fail "checkpatch/$p" "$tmp/cp.log"
 	fi
 done
@@ -117,6 +152,50 @@ export CCACHE_BASEDIR=$work
 export CCACHE_NOHASHDIR=1
 kmake=(make -C "$work/linux" O="$work/obj" ARCH=x86_64 CC="ccache gcc" HOSTCC="ccache gcc"
        -j"$jobs")
+
+# obj_of FILE.c: the object FILE.c is compiled into: its own, or, for a test
+# file #included at the end of the file it tests, that file's.
+obj_of() {
+	local f=$1 dir inc
+	dir=$(dirname "$f")
+	if [ "$(basename "$dir")" = tests ]; then
+		inc=$(grep -lF "#include \"tests/$(basename "$f")\"" \
+		      "$work/linux/$(dirname "$dir")"/*.c 2>/dev/null | head -n 1)
+		if [ -n "$inc" ]; then
+			inc=${inc#"$work/linux/"}
+			echo "${inc%.c}.o"
+			return
+		fi
+	fi
+	echo "${f%.c}.o"
+}
+
+# sparse_run OUT OBJ...: sparse findings on OBJ, without line numbers.
+sparse_run() {
+	local out=$1
+	shift
+	"${kmake[@]}" C=2 CHECK="$sparse" "$@" >"$tmp/sparse-build.log" 2>&1 || return 1
+	grep -q 'C=2 specified, but' "$tmp/sparse-build.log" && return 1
+	grep -E ': (warning|error):' "$tmp/sparse-build.log" |
+		sed -E 's/^([^:]+):[0-9]+:[0-9]+: /\1: /' | sort -u >"$out"
+}
+
+# Sparse baseline: the pristine tree's findings on what the series touches.
+sparse=$("$here/get-sparse.sh" 2>"$tmp/sparse.log") || sparse=
+sparse_objs=()
+if [ -n "$sparse" ]; then
+	cp "$kdir/.config" "$work/obj/.config"
+	"${kmake[@]}" -s olddefconfig prepare >"$tmp/sparse-build.log" 2>&1 || sparse=
+	for f in $(cat "${series[@]/#/$patches/}" | sed -n 's@^+++ b/\(.*\.c\)$@\1@p' | sort -u); do
+		[ -f "$work/linux/$f" ] && sparse_objs+=("$(obj_of "$f")")
+	done
+	mapfile -t sparse_objs < <(printf '%s\n' "${sparse_objs[@]}" | sort -u)
+	if [ -n "$sparse" ] && [ ${#sparse_objs[@]} -gt 0 ]; then
+		sparse_run "$tmp/sparse-base.txt" "${sparse_objs[@]}" || sparse=
+	fi
+	[ -n "$sparse" ] || cp "$tmp/sparse-build.log" "$tmp/sparse.log"
+fi
+
 touched=() headers=()
 for p in "${series[@]}"; do
 	patch -d "$work/linux" -p1 --fuzz=0 --no-backup-if-mismatch -s <"$patches/$p"
@@ -134,8 +213,9 @@ for p in "${series[@]}"; do
 	fi
 	w1=()
 	for f in $(printf '%s\n' "${touched[@]}" | sort -u); do
-		[ -f "$work/linux/$f" ] && w1+=("${f%.c}.o")
+		[ -f "$work/linux/$f" ] && w1+=("$(obj_of "$f")")
 	done
+	mapfile -t w1 < <(printf '%s\n' "${w1[@]}" | sort -u | sed '/^$/d')
 	# Objects of the test kernel that depend on a touched header.
 	deps=()
 	if [ ${#headers[@]} -gt 0 ]; then
@@ -164,5 +244,25 @@ for p in "${series[@]}"; do
 		fail "build/$p" "$tmp/warn.log"
 	fi
 done
+
+# Sparse on the whole series: every object the series touches, now with
+# the touched files and the new ones.
+if [ -z "$sparse" ]; then
+	fail sparse "$tmp/sparse.log"
+else
+	sparse_objs=()
+	for f in $(printf '%s\n' "${touched[@]}" | sort -u); do
+		[ -f "$work/linux/$f" ] && sparse_objs+=("$(obj_of "$f")")
+	done
+	mapfile -t sparse_objs < <(printf '%s\n' "${sparse_objs[@]}" | sort -u)
+	if ! sparse_run "$tmp/sparse-new.txt" "${sparse_objs[@]}"; then
+		fail sparse "$tmp/sparse-build.log"
+	elif comm -13 "$tmp/sparse-base.txt" "$tmp/sparse-new.txt" >"$tmp/sparse-added.txt" &&
+	     [ -s "$tmp/sparse-added.txt" ]; then
+		fail sparse "$tmp/sparse-added.txt"
+	else
+		pass "sparse (${#sparse_objs[@]} objects, $(wc -l <"$tmp/sparse-base.txt") findings before the series, none added)"
+	fi
+fi
 
 finish
