@@ -273,8 +273,11 @@ list_entries() {	# non-comment, non-empty lines of a list file
 	sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$1"
 }
 
-# KUnit suites of the kernel tree that patches/linux-7.3 adds.
-kernel_kunit_mods="drm_gpusvm_test"
+# KUnit modules of the kernel tree whose suites patches/linux-7.3 adds:
+# drm_gpusvm's, and Xe's fake-device suites (xe_test.ko, which loads xe.ko;
+# with no Xe device xe.ko probes nothing). Each is unloaded afterwards with
+# the kernel modules it pulled in (a mutant drm_gpusvm_helper.ko may follow).
+kernel_kunit_mods="drm_gpusvm_test xe_test"
 
 # run_kunit MODULE LOAD-COMMAND...: load a KUnit module, one result per test
 # case of every suite it registers, then unload it.
@@ -422,6 +425,9 @@ main() {
 		for mod in $kernel_kunit_mods; do
 			if modprobe -n -q "$mod" 2>/dev/null; then
 				run_kunit "$mod" modprobe "$mod"
+				if [ "$mod" = xe_test ] && ! gsvm_unload xe 2>>"$logdir/unload.log"; then
+					fail "module-unload (xe would not unload)"
+				fi
 			else
 				skip "kunit/$mod (not in this kernel: built without patches/linux-7.3)"
 			fi
