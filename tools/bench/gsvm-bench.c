@@ -27,6 +27,10 @@
  *            notifier (what a pool of finish objects would give).
  * Every table ends with the same CSV: gpus,mode,median_us,p90_us,
  * faults_per_s,pages_per_s (the last two only for the fault rows).
+ *
+ * The sample loop, the statistics and the printing are bench_core's, shared
+ * with xe-bench; this file is the simgpu device layer and the tables only
+ * simgpu can give (fault, collide).
  */
 
 #include <errno.h>
@@ -40,7 +44,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <xf86drm.h>
@@ -48,13 +51,15 @@
 #include "simgpu_drm.h"
 #include "simgpu.h"
 
+#include "bench_core.h"
+
 #ifdef HAVE_TEST_HMM
 /* The kernel's own header (lib/ of the kernel source, see the Makefile). */
 #include "test_hmm_uapi.h"
 #endif
 
 #define MAX_GPUS	64
-#define BUF_SIZE	(64 * 1024)
+#define BUF_SIZE	BENCH_BUF_SIZE
 #define BATCH_SIZE	4096
 #define BUF_VA		0x100000ull
 #define BATCH_VA	0x200000ull
@@ -68,37 +73,8 @@ struct gpu {
 };
 
 static struct gpu gpus[MAX_GPUS];
-
-/* One CSV row; faults_per_s and pages_per_s < 0 when not applicable. */
-struct row {
-	unsigned int gpus;
-	char mode[24];
-	double median_us, p90_us, faults_per_s, pages_per_s;
-};
-
-static struct row rows[256];
-static unsigned int num_rows;
-
-static void add_row(unsigned int n, const char *mode, double med, double p90,
-		    double faults_per_s, double pages_per_s)
-{
-	struct row *r = &rows[num_rows++];
-
-	r->gpus = n;
-	snprintf(r->mode, sizeof(r->mode), "%s", mode);
-	r->median_us = med;
-	r->p90_us = p90;
-	r->faults_per_s = faults_per_s;
-	r->pages_per_s = pages_per_s;
-}
 static struct sg_gpu found[MAX_GPUS];
 static unsigned int num_gpus;
-
-static void die(const char *what)
-{
-	fprintf(stderr, "gsvm-bench: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 /* Discovery is the IGT library's: GPUs ordered by index, faux bus included. */
 static int open_gpus(void)
@@ -124,7 +100,7 @@ static void bind(struct gpu *g, void *ptr, uint64_t va, uint64_t size)
 
 	errno = -__sg_vm_bind(g->fd, &b);
 	if (errno)
-		die("VM_BIND");
+		bench_die("VM_BIND");
 }
 
 static void setup_gpu(struct gpu *g, void *buf, void *batch)
@@ -133,10 +109,10 @@ static void setup_gpu(struct gpu *g, void *buf, void *batch)
 
 	errno = -__sg_vm_create(g->fd, &c);
 	if (errno)
-		die("VM_CREATE");
+		bench_die("VM_CREATE");
 	g->vm_id = c.vm_id;
 	if (drmSyncobjCreate(g->fd, 0, &g->syncobj))
-		die("drmSyncobjCreate");
+		bench_die("drmSyncobjCreate");
 	bind(g, batch, BATCH_VA, BATCH_SIZE);
 	bind(g, buf, BUF_VA, BUF_SIZE);
 }
@@ -147,7 +123,7 @@ static void teardown_gpu(struct gpu *g)
 
 	errno = -__sg_vm_destroy(g->fd, &d);
 	if (errno)
-		die("VM_DESTROY");
+		bench_die("VM_DESTROY");
 	drmSyncobjDestroy(g->fd, g->syncobj);
 }
 
@@ -161,13 +137,13 @@ static void exec(struct gpu *g)
 
 	errno = -__sg_exec(g->fd, &e);
 	if (errno)
-		die("EXEC");
+		bench_die("EXEC");
 }
 
 static void wait_idle(struct gpu *g)
 {
 	if (drmSyncobjWait(g->fd, &g->syncobj, 1, INT64_MAX, 0, NULL))
-		die("drmSyncobjWait");
+		bench_die("drmSyncobjWait");
 }
 
 static void set_two_pass(bool on)
@@ -175,7 +151,7 @@ static void set_two_pass(bool on)
 	int fd = open(TWO_PASS_PARAM, O_WRONLY);
 
 	if (fd < 0 || write(fd, on ? "Y" : "N", 1) != 1)
-		die(TWO_PASS_PARAM);
+		bench_die(TWO_PASS_PARAM);
 	close(fd);
 }
 
@@ -190,132 +166,6 @@ static int set_latency(unsigned int us)
 		if (sg_knob_write(&found[i], "tlb_inval_latency_us", val))
 			return -1;
 	return 0;
-}
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-/* One sample: all n GPUs touch the buffer, then the CPU revokes write. */
-static double sample(void *buf, unsigned int n)
-{
-	double t0, t1;
-	unsigned int i;
-
-	if (mprotect(buf, BUF_SIZE, PROT_READ | PROT_WRITE))
-		die("mprotect(RW)");
-	for (i = 0; i < n; i++)
-		exec(&gpus[i]);
-	for (i = 0; i < n; i++)
-		wait_idle(&gpus[i]);
-
-	t0 = now_us();
-	if (mprotect(buf, BUF_SIZE, PROT_READ))
-		die("mprotect(R)");
-	t1 = now_us();
-	return t1 - t0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double percentile(double *v, unsigned int n, unsigned int pct)
-{
-	unsigned int idx = (n * pct + 99) / 100;
-
-	qsort(v, n, sizeof(*v), cmp_double);
-	return v[idx ? idx - 1 : 0];
-}
-
-/* ---- userptr: bound memory of dma-fence mode VMs ---------------------- */
-
-static void bench_userptr(const unsigned int *counts, unsigned int ncounts,
-			  unsigned int samples, unsigned int block, long latency)
-{
-	static double res[16][2][100000];
-	const char *mode_name[2] = { "two-pass", "single-pass" };
-	uint32_t *batch, *buf;
-	unsigned int c, m, i, done;
-
-	batch = mmap(NULL, BATCH_SIZE, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (batch == MAP_FAILED || buf == MAP_FAILED)
-		die("mmap");
-	memset(buf, 0, BUF_SIZE);
-	/* Touch the first and last page of the buffer. */
-	i = 0;
-	batch[i++] = DRM_SIMGPU_CMD_STORE_DW;
-	batch[i++] = (uint32_t)BUF_VA;
-	batch[i++] = (uint32_t)(BUF_VA >> 32);
-	batch[i++] = 1;
-	batch[i++] = DRM_SIMGPU_CMD_STORE_DW;
-	batch[i++] = (uint32_t)(BUF_VA + BUF_SIZE - 4);
-	batch[i++] = (uint32_t)((BUF_VA + BUF_SIZE - 4) >> 32);
-	batch[i++] = 2;
-	batch[i++] = DRM_SIMGPU_CMD_END;
-
-	/*
-	 * Interleave: blocks of samples, alternating mode and GPU count. Only
-	 * the N GPUs of a block mirror the buffer, so that the invalidation
-	 * runs exactly N notifiers.
-	 */
-	for (done = 0; done < samples; done += block) {
-		unsigned int todo = samples - done < block ? samples - done : block;
-
-		for (c = 0; c < ncounts; c++) {
-			/* A read-write binding needs writable memory. */
-			if (mprotect(buf, BUF_SIZE, PROT_READ | PROT_WRITE))
-				die("mprotect(RW)");
-			for (i = 0; i < counts[c]; i++)
-				setup_gpu(&gpus[i], buf, batch);
-			for (m = 0; m < 2; m++) {
-				set_two_pass(m == 0);
-				for (i = 0; i < todo; i++)
-					res[c][m][done + i] = sample(buf, counts[c]);
-			}
-			for (i = 0; i < counts[c]; i++)
-				teardown_gpu(&gpus[i]);
-		}
-	}
-	set_two_pass(true);
-	munmap(batch, BATCH_SIZE);
-	munmap(buf, BUF_SIZE);
-
-	printf("\nCPU invalidation (mprotect of a %u KiB buffer mirrored by N GPUs), %u samples each",
-	       BUF_SIZE / 1024, samples);
-	if (latency >= 0)
-		printf(", TLB invalidation latency %ld us", latency);
-	printf("\n\n");
-	printf("%6s  %-16s %12s %12s %14s\n", "gpus", "mode", "median_us", "p90_us",
-	       "vs first");
-	{
-		double med[16][2], p90[16][2];
-
-		for (c = 0; c < ncounts; c++) {
-			for (m = 0; m < 2; m++) {
-				med[c][m] = percentile(res[c][m], samples, 50);
-				p90[c][m] = percentile(res[c][m], samples, 90);
-			}
-		}
-		for (c = 0; c < ncounts; c++)
-			for (m = 0; m < 2; m++) {
-				printf("%6u  %-16s %12.1f %12.1f %13.2fx\n", counts[c],
-				       mode_name[m], med[c][m], p90[c][m],
-				       med[c][m] / med[0][m]);
-				add_row(counts[c], mode_name[m], med[c][m], p90[c][m],
-					-1, -1);
-			}
-	}
 }
 
 /* ---- SVM VMs: memory the GPUs fault in --------------------------------- */
@@ -340,12 +190,12 @@ static void svm_setup(unsigned int n)
 
 		errno = -__sg_vm_create(gpus[i].fd, &c);
 		if (errno)
-			die("VM_CREATE(SVM)");
+			bench_die("VM_CREATE(SVM)");
 		svm[i].vm_id = c.vm_id;
 		if (!svm[i].ufence) {
 			svm[i].ufence = aligned_alloc(64, 64);
 			if (!svm[i].ufence)
-				die("aligned_alloc");
+				bench_die("aligned_alloc");
 			memset(svm[i].ufence, 0, 64);
 		}
 	}
@@ -360,7 +210,7 @@ static void svm_teardown(unsigned int n)
 
 		errno = -__sg_vm_destroy(gpus[i].fd, &d);
 		if (errno)
-			die("VM_DESTROY");
+			bench_die("VM_DESTROY");
 	}
 }
 
@@ -375,7 +225,7 @@ static void svm_exec(unsigned int i, const void *batch)
 
 	errno = -__sg_exec(gpus[i].fd, &e);
 	if (errno)
-		die("EXEC(SVM)");
+		bench_die("EXEC(SVM)");
 }
 
 static void svm_wait(unsigned int i)
@@ -389,7 +239,7 @@ static void svm_wait(unsigned int i)
 
 	if (err || w.error) {
 		errno = err ? -err : -w.error;
-		die("SVM batch");
+		bench_die("SVM batch");
 	}
 }
 
@@ -410,78 +260,148 @@ static void svm_build_touch(uint32_t *batch, const uint32_t *buf)
 	batch[i++] = DRM_SIMGPU_CMD_END;
 }
 
-static double svm_sample(uint32_t *buf, const uint32_t *batch, unsigned int n)
+/* ---- the simgpu device layer of the invalidation tables ----------------- */
+
+/*
+ * userptr: bound memory of dma-fence mode VMs; the batch and the buffer
+ * are bound at BATCH_VA and BUF_VA. svm: SVM VMs (fault mode), the GPUs
+ * fault in the CPU addresses of the batch and the buffer.
+ */
+static struct {
+	enum bench_mirror mirror;
+	uint32_t *batch, *buf;
+} sim;
+
+static void *sim_prepare(enum bench_mirror mirror)
 {
-	double t0, t1;
 	unsigned int i;
 
-	if (mprotect(buf, BUF_SIZE, PROT_READ | PROT_WRITE))
-		die("mprotect(RW)");
-	for (i = 0; i < n; i++)
-		svm_exec(i, batch);
-	for (i = 0; i < n; i++)
-		svm_wait(i);
-
-	t0 = now_us();
-	if (mprotect(buf, BUF_SIZE, PROT_READ))
-		die("mprotect(R)");
-	t1 = now_us();
-	return t1 - t0;
+	sim.mirror = mirror;
+	sim.batch = mmap(NULL, BATCH_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	sim.buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (sim.batch == MAP_FAILED || sim.buf == MAP_FAILED)
+		bench_die("mmap");
+	memset(sim.buf, 0, BUF_SIZE);
+	if (mirror == BENCH_MIRROR_SVM) {
+		svm_build_touch(sim.batch, sim.buf);
+		return sim.buf;
+	}
+	/* Touch the first and last page of the buffer. */
+	i = 0;
+	sim.batch[i++] = DRM_SIMGPU_CMD_STORE_DW;
+	sim.batch[i++] = (uint32_t)BUF_VA;
+	sim.batch[i++] = (uint32_t)(BUF_VA >> 32);
+	sim.batch[i++] = 1;
+	sim.batch[i++] = DRM_SIMGPU_CMD_STORE_DW;
+	sim.batch[i++] = (uint32_t)(BUF_VA + BUF_SIZE - 4);
+	sim.batch[i++] = (uint32_t)((BUF_VA + BUF_SIZE - 4) >> 32);
+	sim.batch[i++] = 2;
+	sim.batch[i++] = DRM_SIMGPU_CMD_END;
+	return sim.buf;
 }
 
-static void bench_svm(const unsigned int *counts, unsigned int ncounts,
-		      unsigned int samples, unsigned int block, long latency)
+static void sim_setup(unsigned int n)
 {
-	static double res[16][2][100000];
-	const char *mode_name[2] = { "svm-two-pass", "svm-single-pass" };
-	uint32_t *batch, *buf;
-	unsigned int c, m, i, done;
+	unsigned int i;
 
-	batch = mmap(NULL, BATCH_SIZE, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (batch == MAP_FAILED || buf == MAP_FAILED)
-		die("mmap");
-	memset(buf, 0, BUF_SIZE);
-	svm_build_touch(batch, buf);
-
-	/* The mode is fixed when a VM is created: new VMs per block and mode. */
-	for (done = 0; done < samples; done += block) {
-		unsigned int todo = samples - done < block ? samples - done : block;
-
-		for (c = 0; c < ncounts; c++) {
-			for (m = 0; m < 2; m++) {
-				set_two_pass(m == 0);
-				svm_setup(counts[c]);
-				for (i = 0; i < todo; i++)
-					res[c][m][done + i] = svm_sample(buf, batch, counts[c]);
-				svm_teardown(counts[c]);
-			}
-		}
+	if (sim.mirror == BENCH_MIRROR_SVM) {
+		svm_setup(n);
+		return;
 	}
+	/* A read-write binding needs writable memory. */
+	if (mprotect(sim.buf, BUF_SIZE, PROT_READ | PROT_WRITE))
+		bench_die("mprotect(RW)");
+	for (i = 0; i < n; i++)
+		setup_gpu(&gpus[i], sim.buf, sim.batch);
+}
+
+/* Mode 0 is two-pass, mode 1 single-pass (gsvm's two_pass parameter). */
+static void sim_set_mode(unsigned int m)
+{
+	set_two_pass(m == 0);
+}
+
+static void sim_touch(unsigned int n)
+{
+	unsigned int i;
+
+	if (sim.mirror == BENCH_MIRROR_SVM) {
+		for (i = 0; i < n; i++)
+			svm_exec(i, sim.batch);
+		for (i = 0; i < n; i++)
+			svm_wait(i);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		exec(&gpus[i]);
+	for (i = 0; i < n; i++)
+		wait_idle(&gpus[i]);
+}
+
+static void sim_teardown(unsigned int n)
+{
+	unsigned int i;
+
+	if (sim.mirror == BENCH_MIRROR_SVM) {
+		svm_teardown(n);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		teardown_gpu(&gpus[i]);
+}
+
+static void sim_finish(void)
+{
 	set_two_pass(true);
-	munmap(batch, BATCH_SIZE);
-	munmap(buf, BUF_SIZE);
+	munmap(sim.batch, BATCH_SIZE);
+	munmap(sim.buf, BUF_SIZE);
+}
 
-	printf("\nCPU invalidation of SVM memory (mprotect of a %u KiB buffer N GPUs faulted in), %u samples each",
-	       BUF_SIZE / 1024, samples);
-	if (latency >= 0)
-		printf(", TLB invalidation latency %ld us", latency);
-	printf("\n\n");
-	printf("%6s  %-16s %12s %12s %14s\n", "gpus", "mode", "median_us", "p90_us",
-	       "vs first");
-	for (c = 0; c < ncounts; c++) {
-		for (m = 0; m < 2; m++) {
-			double med = percentile(res[c][m], samples, 50);
-			double p90 = percentile(res[c][m], samples, 90);
-			double first = percentile(res[0][m], samples, 50);
+static const struct bench_dev_ops sim_ops = {
+	.prepare = sim_prepare,
+	.setup = sim_setup,
+	.set_mode = sim_set_mode,
+	.touch = sim_touch,
+	.teardown = sim_teardown,
+	.finish = sim_finish,
+};
 
-			printf("%6u  %-16s %12.1f %12.1f %13.2fx\n", counts[c],
-			       mode_name[m], med, p90, med / first);
-			add_row(counts[c], mode_name[m], med, p90, -1, -1);
-		}
-	}
+static const char *const userptr_modes[] = { "two-pass", "single-pass" };
+static const char *const svm_modes[] = { "svm-two-pass", "svm-single-pass" };
+
+/* gsvm reads two_pass per invalidation for bindings, at VM creation for SVM. */
+static const struct bench_inval inval_userptr = {
+	.mirror = BENCH_MIRROR_USERPTR,
+	.modes = userptr_modes,
+	.num_modes = 2,
+	.mode_at_setup = false,
+};
+
+static const struct bench_inval inval_svm = {
+	.mirror = BENCH_MIRROR_SVM,
+	.modes = svm_modes,
+	.num_modes = 2,
+	.mode_at_setup = true,
+};
+
+static void bench_inval(const struct bench_inval *inval, const struct bench_opts *o,
+			long latency)
+{
+	struct bench_table *t = bench_run_inval(&sim_ops, inval, o);
+	char title[160];
+
+	if (inval->mirror == BENCH_MIRROR_SVM)
+		snprintf(title, sizeof(title),
+			 "CPU invalidation of SVM memory (mprotect of a %u KiB buffer N GPUs faulted in), %u samples each",
+			 BUF_SIZE / 1024, o->samples);
+	else
+		snprintf(title, sizeof(title),
+			 "CPU invalidation (mprotect of a %u KiB buffer mirrored by N GPUs), %u samples each",
+			 BUF_SIZE / 1024, o->samples);
+	bench_print_table(stdout, t, title, latency, 16, "vs first", BENCH_VS_FIRST_COUNT);
+	bench_table_free(t);
 }
 
 /* ---- two invalidations of one notifier at once ---------------------------- */
@@ -495,11 +415,11 @@ struct dontneed_arg {
 static void *dontneed(void *p)
 {
 	struct dontneed_arg *a = p;
-	double t0 = now_us();
+	double t0 = bench_now_us();
 
 	if (madvise(a->addr, BUF_SIZE, MADV_DONTNEED))
-		die("madvise(MADV_DONTNEED)");
-	a->us = now_us() - t0;
+		bench_die("madvise(MADV_DONTNEED)");
+	a->us = bench_now_us() - t0;
 	return NULL;
 }
 
@@ -510,7 +430,7 @@ static uint32_t *collide_buf(uintptr_t hint)
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 
 	if (p == MAP_FAILED)
-		die("mmap(collide)");
+		bench_die("mmap(collide)");
 	memset(p, 0, BUF_SIZE);
 	return p;
 }
@@ -525,11 +445,14 @@ static uint32_t *collide_buf(uintptr_t hint)
  * would give the first case. The sample is the duration of the second
  * MADV_DONTNEED, issued a sixth of the TLB latency after the first.
  */
-static void bench_collide(const unsigned int *counts, unsigned int ncounts,
-			  unsigned int samples, long latency)
+static void bench_collide(const struct bench_opts *o, long latency)
 {
-	static double res[16][2][100000];
-	const char *mode_name[2] = { "svm-2nd-same-notifier", "svm-2nd-other-notifier" };
+	static const char *const modes[] = {
+		"svm-2nd-same-notifier", "svm-2nd-other-notifier"
+	};
+	struct bench_table *t = bench_table_alloc(o->counts, o->num_counts, modes, 2,
+						  o->samples);
+	char title[160];
 	uintptr_t base = 0x7e0000000000ul;	/* 512 MiB aligned */
 	uint32_t *a, *b[2], *batch;
 	unsigned int c, m, i, k;
@@ -541,7 +464,7 @@ static void bench_collide(const unsigned int *counts, unsigned int ncounts,
 	batch = mmap(NULL, BATCH_SIZE, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (batch == MAP_FAILED)
-		die("mmap");
+		bench_die("mmap");
 	k = 0;
 	for (i = 0; i < 3; i++) {
 		uint64_t addr = (uintptr_t)(i == 0 ? a : b[i - 1]);
@@ -554,53 +477,38 @@ static void bench_collide(const unsigned int *counts, unsigned int ncounts,
 	batch[k++] = DRM_SIMGPU_CMD_END;
 
 	set_two_pass(true);
-	for (c = 0; c < ncounts; c++) {
-		svm_setup(counts[c]);
-		for (i = 0; i < samples; i++) {
+	for (c = 0; c < o->num_counts; c++) {
+		svm_setup(o->counts[c]);
+		for (i = 0; i < o->samples; i++) {
 			for (m = 0; m < 2; m++) {
 				struct dontneed_arg first = { .addr = a };
 				struct dontneed_arg second = { .addr = b[m] };
 				pthread_t th;
 
-				for (k = 0; k < counts[c]; k++)
+				for (k = 0; k < o->counts[c]; k++)
 					svm_exec(k, batch);
-				for (k = 0; k < counts[c]; k++)
+				for (k = 0; k < o->counts[c]; k++)
 					svm_wait(k);
 				if (pthread_create(&th, NULL, dontneed, &first))
-					die("pthread_create");
+					bench_die("pthread_create");
 				usleep(lat_us / 6);
 				dontneed(&second);
 				pthread_join(th, NULL);
-				res[c][m][i] = second.us;
+				*bench_slot(t, c, m, i) = second.us;
 			}
 		}
-		svm_teardown(counts[c]);
+		svm_teardown(o->counts[c]);
 	}
 	munmap(batch, BATCH_SIZE);
 	munmap(a, BUF_SIZE);
 	munmap(b[0], BUF_SIZE);
 	munmap(b[1], BUF_SIZE);
 
-	printf("\nA second invalidation while a first one of the same notifier is in flight (SVM, two-pass), %u samples each",
-	       samples);
-	if (latency >= 0)
-		printf(", TLB invalidation latency %ld us", latency);
-	printf("\n\n");
-	printf("%6s  %-24s %12s %12s %14s\n", "gpus", "mode", "median_us", "p90_us",
-	       "vs other");
-	for (c = 0; c < ncounts; c++) {
-		double med[2], p90[2];
-
-		for (m = 0; m < 2; m++) {
-			med[m] = percentile(res[c][m], samples, 50);
-			p90[m] = percentile(res[c][m], samples, 90);
-		}
-		for (m = 0; m < 2; m++) {
-			printf("%6u  %-24s %12.1f %12.1f %13.2fx\n", counts[c],
-			       mode_name[m], med[m], p90[m], med[m] / med[1]);
-			add_row(counts[c], mode_name[m], med[m], p90[m], -1, -1);
-		}
-	}
+	snprintf(title, sizeof(title),
+		 "A second invalidation while a first one of the same notifier is in flight (SVM, two-pass), %u samples each",
+		 o->samples);
+	bench_print_table(stdout, t, title, latency, 24, "vs other", BENCH_VS_LAST_MODE);
+	bench_table_free(t);
 }
 
 /* ---- fault service rate --------------------------------------------------- */
@@ -622,20 +530,20 @@ static char *fault_region(bool huge)
 	unsigned int i;
 
 	if (area == MAP_FAILED)
-		die("mmap(region)");
+		bench_die("mmap(region)");
 	r = (char *)(((uintptr_t)area + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1));
 	if (r > area)
 		munmap(area, r - area);
 	munmap(r + FAULT_REGION, area + FAULT_REGION + (2u << 20) - (r + FAULT_REGION));
 	if (huge && madvise(r, FAULT_REGION, MADV_HUGEPAGE))
-		die("madvise(MADV_HUGEPAGE)");
+		bench_die("madvise(MADV_HUGEPAGE)");
 	if (!huge && madvise(r, FAULT_REGION, MADV_NOHUGEPAGE))
-		die("madvise(MADV_NOHUGEPAGE)");
+		bench_die("madvise(MADV_NOHUGEPAGE)");
 	memset(r, 1, FAULT_REGION);
 	if (!huge)
 		for (i = 1; i < FAULT_PAGES; i += 2)
 			if (mprotect(r + i * 4096ul, 4096, PROT_READ | PROT_WRITE | PROT_EXEC))
-				die("mprotect(split)");
+				bench_die("mprotect(split)");
 	return r;
 }
 
@@ -649,7 +557,7 @@ static uint32_t *fault_batch(const char *region, const uint32_t *dst, size_t *si
 	*size = (dw * 4 + 4095) & ~4095ul;
 	b = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (b == MAP_FAILED)
-		die("mmap(batch)");
+		bench_die("mmap(batch)");
 	for (p = 0; p < FAULT_PAGES; p++) {
 		uint64_t src = (uintptr_t)region + p * 4096ull, d = (uintptr_t)dst;
 
@@ -692,13 +600,13 @@ static double fault_sample_svm(unsigned int n, bool huge, uint64_t *faults)
 
 		dst[i] = aligned_alloc(4096, 4096);
 		if (!dst[i])
-			die("aligned_alloc");
+			bench_die("aligned_alloc");
 		memset(dst[i], 0, 4096);
 		batch[i] = fault_batch(region, dst[i], &bsize[i]);
 		warm = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (warm == MAP_FAILED)
-			die("mmap(warm-up)");
+			bench_die("mmap(warm-up)");
 		d = (uintptr_t)dst[i];
 		for (off = 0; off < bsize[i]; off += 4096) {
 			src = (uintptr_t)batch[i] + off;
@@ -716,12 +624,12 @@ static double fault_sample_svm(unsigned int n, bool huge, uint64_t *faults)
 	}
 
 	f0 = svm_faults();
-	t0 = now_us();
+	t0 = bench_now_us();
 	for (i = 0; i < n; i++)
 		svm_exec(i, batch[i]);
 	for (i = 0; i < n; i++)
 		svm_wait(i);
-	t1 = now_us();
+	t1 = bench_now_us();
 	*faults = svm_faults() - f0;
 
 	for (i = 0; i < n; i++) {
@@ -785,23 +693,23 @@ static double fault_sample_hmm(unsigned int n, bool huge, uint64_t *faults)
 		args[i] = (struct hmm_arg){ .fd = hmm_fds[i], .region = region };
 		args[i].out = malloc(FAULT_REGION);
 		if (!args[i].out)
-			die("malloc");
+			bench_die("malloc");
 		memset(args[i].out, 0, FAULT_REGION);
 	}
-	t0 = now_us();
+	t0 = bench_now_us();
 	for (i = 0; i < n; i++)
 		if (pthread_create(&th[i], NULL, hmm_read, &args[i]))
-			die("pthread_create");
+			bench_die("pthread_create");
 	*faults = 0;
 	for (i = 0; i < n; i++) {
 		pthread_join(th[i], NULL);
 		if (args[i].err) {
 			errno = args[i].err;
-			die("HMM_DMIRROR_READ");
+			bench_die("HMM_DMIRROR_READ");
 		}
 		*faults += args[i].faults;
 	}
-	t1 = now_us();
+	t1 = bench_now_us();
 	for (i = 0; i < n; i++)
 		free(args[i].out);
 	munmap(region, FAULT_REGION);
@@ -818,11 +726,11 @@ static void fault_row(const char *mode, unsigned int n, double *us,
 	for (i = 0; i < samples; i++)
 		f += faults[i];
 	f /= samples;
-	med = percentile(us, samples, 50);
-	p90 = percentile(us, samples, 90);
+	med = bench_percentile(us, samples, 50);
+	p90 = bench_percentile(us, samples, 90);
 	printf("%6u  %-16s %12.1f %12.1f %14.0f %14.0f %10.0f\n", n, mode, med,
 	       p90, f / med * 1e6, (double)n * FAULT_PAGES / med * 1e6, f);
-	add_row(n, mode, med, p90, f / med * 1e6, (double)n * FAULT_PAGES / med * 1e6);
+	bench_add_row(n, mode, med, p90, f / med * 1e6, (double)n * FAULT_PAGES / med * 1e6);
 }
 
 static void bench_fault(const unsigned int *counts, unsigned int ncounts)
@@ -881,71 +789,46 @@ static void usage(void)
 	exit(2);
 }
 
+enum { K_USERPTR, K_SVM, K_FAULT, K_COLLIDE };
+
 int main(int argc, char **argv)
 {
-	unsigned int counts[16] = { 1, 2, 4, 8 }, ncounts = 4;
-	unsigned int samples = 200, block = 10, c;
-	bool k_userptr = false, k_svm = false, k_fault = false, k_collide = false;
+	static const unsigned int default_counts[] = { 1, 2, 4, 8 };
+	static const char *const kind_names[] = { "userptr", "svm", "fault", "collide" };
+	struct bench_opts o;
+	unsigned int kinds = 0, c;
 	long latency = -1;
 	int opt;
 
+	bench_prog = "gsvm-bench";
+	bench_opts_init(&o, default_counts, 4);
 	while ((opt = getopt(argc, argv, "k:n:g:l:h")) != -1) {
 		switch (opt) {
-		case 'k': {
-			char *tok, *save = NULL;
-
-			for (tok = strtok_r(optarg, ",", &save); tok;
-			     tok = strtok_r(NULL, ",", &save)) {
-				if (!strcmp(tok, "userptr"))
-					k_userptr = true;
-				else if (!strcmp(tok, "svm"))
-					k_svm = true;
-				else if (!strcmp(tok, "fault"))
-					k_fault = true;
-				else if (!strcmp(tok, "collide"))
-					k_collide = true;
-				else
-					usage();
-			}
+		case 'k':
+			if (bench_parse_kinds(optarg, kind_names, 4, &kinds))
+				usage();
 			break;
-		}
 		case 'l':
 			latency = strtol(optarg, NULL, 0);
 			if (latency < 0 || latency > 1000000)
 				usage();
 			break;
-		case 'n':
-			samples = strtoul(optarg, NULL, 0);
-			if (!samples || samples > 100000)
-				usage();
-			break;
-		case 'g': {
-			char *s = optarg, *end;
-
-			ncounts = 0;
-			while (*s && ncounts < 16) {
-				counts[ncounts++] = strtoul(s, &end, 0);
-				if (end == s || !counts[ncounts - 1])
-					usage();
-				s = *end == ',' ? end + 1 : end;
-			}
-			break;
-		}
 		default:
-			usage();
+			if (bench_parse_opt(&o, opt, optarg))
+				usage();
 		}
 	}
-	if (!k_userptr && !k_svm && !k_fault && !k_collide)
-		k_userptr = true;
+	if (!kinds)
+		kinds = 1u << K_USERPTR;
 
 	if (open_gpus() || !num_gpus) {
 		fprintf(stderr, "gsvm-bench: no simgpu device\n");
 		return 77;
 	}
-	for (c = 0; c < ncounts; c++) {
-		if (counts[c] > num_gpus) {
+	for (c = 0; c < o.num_counts; c++) {
+		if (o.counts[c] > num_gpus) {
 			fprintf(stderr, "gsvm-bench: %u GPUs asked, %u present\n",
-				counts[c], num_gpus);
+				o.counts[c], num_gpus);
 			return 1;
 		}
 	}
@@ -955,23 +838,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	if (k_userptr)
-		bench_userptr(counts, ncounts, samples, block, latency);
-	if (k_svm)
-		bench_svm(counts, ncounts, samples, block, latency);
-	if (k_fault)
-		bench_fault(counts, ncounts);
-	if (k_collide)
-		bench_collide(counts, ncounts, samples, latency);
+	if (kinds & (1u << K_USERPTR))
+		bench_inval(&inval_userptr, &o, latency);
+	if (kinds & (1u << K_SVM))
+		bench_inval(&inval_svm, &o, latency);
+	if (kinds & (1u << K_FAULT))
+		bench_fault(o.counts, o.num_counts);
+	if (kinds & (1u << K_COLLIDE))
+		bench_collide(&o, latency);
 
-	printf("\ngpus,mode,median_us,p90_us,faults_per_s,pages_per_s\n");
-	for (c = 0; c < num_rows; c++) {
-		printf("%u,%s,%.1f,%.1f,", rows[c].gpus, rows[c].mode,
-		       rows[c].median_us, rows[c].p90_us);
-		if (rows[c].faults_per_s >= 0)
-			printf("%.0f,%.0f\n", rows[c].faults_per_s, rows[c].pages_per_s);
-		else
-			printf(",\n");
-	}
+	bench_print_csv(stdout);
 	return 0;
 }
