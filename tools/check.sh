@@ -4,6 +4,7 @@
 # 'make check': everything from nothing, on a Debian machine as root.
 #   deps -> debug kernel, patched and stock (cached) -> patch series checks ->
 #   modules -> igt-tests -> lint -> dkms build (Debian's 7.3 config) ->
+#   benchmark tools (bench_core self-test, xe-bench exits 77 with no Xe) ->
 #   harness self-tests -> one VM boot that runs tools/run-tests.sh
 # Prints what each step does and ends with exactly one summary line,
 # "N passed, N failed, N skipped", as the last line. Exit status 1 if
@@ -115,6 +116,19 @@ if [ "${CHECK_DKMS:-1}" != 0 ]; then
 	add_counts "$tmp/dkms.log" dkms
 	done_step dkms
 fi
+
+step "benchmark tools (make -C tools/bench; tools/bench/check.sh: bench_core self-test, xe-bench without an Xe device)"
+ksrc=$(readlink -f "$KDIR/source" 2>/dev/null || echo "$KDIR")
+if make -C "$repo/tools/bench" KSRC="$ksrc" >"$tmp/bench-build.log" 2>&1; then
+	"$repo/tools/bench/check.sh" | tee "$tmp/bench.log"
+	p=$(grep -c '^PASS ' "$tmp/bench.log") f=$(grep -c '^FAIL ' "$tmp/bench.log")
+	s=$(grep -c '^SKIP ' "$tmp/bench.log")
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+else
+	tail -n 30 "$tmp/bench-build.log"
+	fail_step build-bench
+fi
+done_step bench-tools
 
 step "harness self-tests (kernel-log scanner, result parsers)"
 "$here/vm-run.sh" --selftest-scan | tee "$tmp/scan.log"
