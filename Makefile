@@ -7,13 +7,15 @@
 #   make check       everything, from nothing: deps, kernel, modules, lint,
 #                    IGT tests, a VM boot that runs every test; last line is
 #                    "N passed, N failed, N skipped"
-#   make bench       same setup, then the benchmark in a VM with num_gpus=8
+#   make bench       the production kernel (no debug options), then the
+#                    benchmark in a VM with num_gpus=16: tables, CSV, SVG
 #   make lint        W=1e build, sparse C=2, checkpatch, kernel-doc, uAPI
 #                    header tests, igt-tests with -Werror; fails on any finding
 #   make igt         build igt-tests/
 #   make check-stock the tests of 'make check' on the kernel without the
 #                    patch series (patches/linux-7.3)
-#   make series      check the patch series: applies, checkpatch, W=1 builds
+#   make series      check the patch series: applies, checkpatch, W=1 builds,
+#                    sparse against the pristine tree
 #   make kernel      build (or reuse) the cached debug test kernel
 #   make deps        install the Debian packages the project needs
 #   make clean
