@@ -17,11 +17,14 @@
 # not touch between the patched and the unpatched kernel. Using a build
 # touches its obj/.built; builds of other keys unused for 14 days are removed.
 #
-# Usage: tools/build-kernel.sh [--unpatched] [--print-path]
+# Usage: tools/build-kernel.sh [--unpatched] [--production] [--print-path]
 #        --print-path  only print the directory the kernel has or would have:
 #                      no build, no download (exit 0 even if not built;
 #                      <dir>/.built exists once it is)
 #        --unpatched   the stock kernel, without the patch series
+#        --production  the same kernel without the debug options
+#                      (kconfig/gsvm-prod.config merged last), for
+#                      'make bench'; its own cache key, ending in -prod
 # Env:   GSVM_CACHE    cache directory (default: /var/cache/gsvm)
 #        GSVM_KCONFIG  config fragment (default: tools/kconfig/gsvm-test.config)
 #        GSVM_PATCHES  patch series folder (default: patches/linux-7.3), or
@@ -45,13 +48,14 @@ patches=${GSVM_PATCHES:-$repo/patches/linux-7.3}
 jobs=${JOBS:-$(nproc)}
 
 log() { echo "build-kernel: $*" >&2; }
-usage() { echo "usage: $0 [--unpatched] [--print-path]" >&2; exit 2; }
+usage() { echo "usage: $0 [--unpatched] [--production] [--print-path]" >&2; exit 2; }
 
-print_only=0
+print_only=0 production=0
 for arg; do
 	case "$arg" in
 	--print-path) print_only=1 ;;
 	--unpatched) patches=none ;;
+	--production) production=1 ;;
 	*) usage ;;
 	esac
 done
@@ -71,6 +75,7 @@ if [ "$patches" != none ]; then
 		series+=("$patches/$p")
 	done < "$patches/series"
 fi
+[ $production = 1 ] && frags+=("$here/kconfig/gsvm-prod.config")
 
 if [ $print_only = 1 ]; then
 	src=$("$here/fetch-kernel.sh" --no-download)
@@ -83,6 +88,7 @@ hash=$({ cat "${frags[@]}"; echo "recipe=$recipe"
        } | sha256sum | cut -c1-12)
 key=$(basename "$src")-$hash
 [ ${#series[@]} = 0 ] && key=$key-stock
+[ $production = 1 ] && key=$key-prod
 top=$cache/build/$key
 out=$top/obj
 
@@ -150,16 +156,27 @@ log "configuring $key"
 "$tree/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "${frags[@]}" >&2
 "${kmake[@]}" -s olddefconfig >&2
 
-# Every option the fragment asks for must have survived olddefconfig.
+# Every option the fragments ask for must have survived olddefconfig; where
+# two fragments name one option (the production overlay), the last one wins.
 missing=0
+declare -A want=()
+order=()
 while read -r line; do
 	case "$line" in
-	CONFIG_*=*) grep -qxF "$line" "$out/.config" || { log "not set: $line"; missing=1; } ;;
-	"# CONFIG_"*" is not set")
-		opt=${line#"# "}; opt=${opt%" is not set"}
-		grep -q "^$opt=" "$out/.config" && { log "set but wanted off: $opt"; missing=1; } ;;
+	CONFIG_*=*) opt=${line%%=*} ;;
+	"# CONFIG_"*" is not set") opt=${line#"# "}; opt=${opt%" is not set"} ;;
+	*) continue ;;
 	esac
+	[ -n "${want[$opt]+x}" ] || order+=("$opt")
+	want[$opt]=$line
 done < <(cat "${frags[@]}")
+for opt in "${order[@]}"; do
+	line=${want[$opt]}
+	case "$line" in
+	CONFIG_*=*) grep -qxF "$line" "$out/.config" || { log "not set: $line"; missing=1; } ;;
+	*) grep -q "^$opt=" "$out/.config" && { log "set but wanted off: $opt"; missing=1; } ;;
+	esac
+done
 [ $missing = 0 ] || { log "config fragment not honoured"; exit 1; }
 
 log "building $key (make -j$jobs, ccache)"
