@@ -1,14 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# 'make bench': same setup as 'make check' (deps, debug kernel, modules,
-# igt-tests), then one VM boot with simgpu loaded with num_gpus=8 that runs
-# the benchmark.
+# 'make bench': deps, the production kernel (tools/build-kernel.sh
+# --production: the test kernel with the series, without the debug options;
+# 'make check' keeps the debug kernel), modules and igt-tests built against
+# it, then one VM boot with simgpu loaded with num_gpus=16 that runs the
+# benchmark. From nothing it builds only that kernel.
 #
 # The benchmark itself lives in tools/bench/ (written separately). The hook:
 #   - if tools/bench/Makefile exists, 'make -C tools/bench' runs on the host
 #     first (build the benchmark programs there);
-#   - in the guest, tools/guest-bench.sh loads gsvm and simgpu (num_gpus=8),
+#   - in the guest, tools/guest-bench.sh loads gsvm and simgpu (num_gpus=16),
 #     then runs tools/bench/run-bench.sh with the environment below, then
 #     unloads the modules; run-bench.sh may reload them with other parameters;
 #   - everything run-bench.sh prints is shown here; files it writes to
@@ -17,8 +19,10 @@
 # (a writable directory that comes back to the host), PATH with /usr/sbin,
 # debugfs and tracefs mounted, the host's perf and trace-cmd available.
 #
-# Env: NUM_GPUS (8; 16 trips DMA-API debugging on the debug kernel, see docs/benchmark.rst), BENCH_TIMEOUT seconds (3600), other BENCH_* variables
-#      are passed on to run-bench.sh,
+# Env: KDIR (default: the production kernel; a debug KDIR works too, but
+#      with NUM_GPUS above 8 its DMA-API debugging WARNs, see
+#      docs/benchmark.rst), NUM_GPUS (16), BENCH_TIMEOUT seconds (3600),
+#      other BENCH_* variables are passed on to run-bench.sh,
 #      BENCH_OUT (default $GSVM_CACHE/bench/<date>-<time>)
 
 set -uo pipefail
@@ -32,7 +36,7 @@ die() { echo "bench: $*" >&2; exit 1; }
 
 "$here/install-deps.sh" || die "installing dependencies failed"
 if [ -z "${KDIR:-}" ]; then
-	KDIR=$("$here/build-kernel.sh") || die "building the kernel failed"
+	KDIR=$("$here/build-kernel.sh" --production) || die "building the production kernel failed"
 fi
 export KDIR
 make -C "$repo" KDIR="$KDIR" modules || die "building the modules failed"
@@ -47,7 +51,7 @@ fi
 out=${BENCH_OUT:-$cache/bench/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
 # BENCH_* settings (other than ours) are for run-bench.sh in the guest.
-envs=(--env "NUM_GPUS=${NUM_GPUS:-8}")
+envs=(--env "NUM_GPUS=${NUM_GPUS:-16}")
 while read -r v; do
 	case $v in BENCH_OUT|BENCH_TIMEOUT) ;; *) envs+=(--env "$v=${!v}") ;; esac
 done < <(compgen -e | grep '^BENCH_' || true)

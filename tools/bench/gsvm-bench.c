@@ -24,7 +24,10 @@
  *            region, one device per thread;
  *   collide  a second invalidation while a first one of the same drm_gpusvm
  *            notifier is between its passes, against one of another
- *            notifier (what a pool of finish objects would give).
+ *            notifier (what a pool of finish objects would give);
+ *   bare     the same mprotect of a buffer no GPU mirrors (row "0,bare"):
+ *            the cost of the call itself; needs no device, so it can run
+ *            before the modules are loaded.
  * Every table ends with the same CSV: gpus,mode,median_us,p90_us,
  * faults_per_s,pages_per_s (the last two only for the fault rows).
  *
@@ -778,23 +781,57 @@ static void bench_fault(const unsigned int *counts, unsigned int ncounts)
 	}
 }
 
+/* ---- the bare mprotect, nothing bound ----------------------------------- */
+
+/* The sample of the invalidation tables on a buffer nobody mirrors. */
+static void bench_bare(const struct bench_opts *o)
+{
+	double *us = calloc(o->samples, sizeof(*us));
+	unsigned int i, off;
+	char *buf;
+
+	buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!us || buf == MAP_FAILED)
+		bench_die("bare: allocating the buffer");
+	for (i = 0; i < o->samples; i++) {
+		double t0;
+
+		/* Present, writable PTEs, as after the GPUs' stores. */
+		for (off = 0; off < BUF_SIZE; off += 4096)
+			buf[off] = (char)i;
+		t0 = bench_now_us();
+		if (mprotect(buf, BUF_SIZE, PROT_READ))
+			bench_die("bare: mprotect");
+		us[i] = bench_now_us() - t0;
+		if (mprotect(buf, BUF_SIZE, PROT_READ | PROT_WRITE))
+			bench_die("bare: mprotect");
+	}
+	printf("\nmprotect(PROT_READ) of a %u KiB buffer no GPU mirrors, %u samples:"
+	       " median %.1f us, p90 %.1f us\n", BUF_SIZE / 1024, o->samples,
+	       bench_percentile(us, o->samples, 50), bench_percentile(us, o->samples, 90));
+	bench_add_row(0, "bare", bench_percentile(us, o->samples, 50),
+		      bench_percentile(us, o->samples, 90), -1, -1);
+	munmap(buf, BUF_SIZE);
+	free(us);
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: gsvm-bench [-k KIND,...] [-n SAMPLES] [-g N,N,...] [-l LATENCY_US]\n"
-		"  -k  tables: userptr, svm, fault, collide (default userptr)\n"
+		"  -k  tables: userptr, svm, fault, collide, bare (default userptr)\n"
 		"  -n  samples per (GPU count, mode), default 200\n"
 		"  -l  set the simulated TLB invalidation latency first (debugfs)\n"
 		"  -g  GPU counts, default 1,2,4,8 (each at most the GPUs present)\n");
 	exit(2);
 }
 
-enum { K_USERPTR, K_SVM, K_FAULT, K_COLLIDE };
+enum { K_USERPTR, K_SVM, K_FAULT, K_COLLIDE, K_BARE };
 
 int main(int argc, char **argv)
 {
 	static const unsigned int default_counts[] = { 1, 2, 4, 8 };
-	static const char *const kind_names[] = { "userptr", "svm", "fault", "collide" };
+	static const char *const kind_names[] = { "userptr", "svm", "fault", "collide", "bare" };
 	struct bench_opts o;
 	unsigned int kinds = 0, c;
 	long latency = -1;
@@ -805,7 +842,7 @@ int main(int argc, char **argv)
 	while ((opt = getopt(argc, argv, "k:n:g:l:h")) != -1) {
 		switch (opt) {
 		case 'k':
-			if (bench_parse_kinds(optarg, kind_names, 4, &kinds))
+			if (bench_parse_kinds(optarg, kind_names, 5, &kinds))
 				usage();
 			break;
 		case 'l':
@@ -820,6 +857,11 @@ int main(int argc, char **argv)
 	}
 	if (!kinds)
 		kinds = 1u << K_USERPTR;
+	if (kinds == 1u << K_BARE) {
+		bench_bare(&o);
+		bench_print_csv(stdout);
+		return 0;
+	}
 
 	if (open_gpus() || !num_gpus) {
 		fprintf(stderr, "gsvm-bench: no simgpu device\n");
@@ -846,6 +888,8 @@ int main(int argc, char **argv)
 		bench_fault(o.counts, o.num_counts);
 	if (kinds & (1u << K_COLLIDE))
 		bench_collide(&o, latency);
+	if (kinds & (1u << K_BARE))
+		bench_bare(&o);
 
 	bench_print_csv(stdout);
 	return 0;
