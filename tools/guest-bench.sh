@@ -62,6 +62,12 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 
 echo "== idle overhead: mprotect(PROT_READ) of 64 KiB, nothing bound; $idle_rounds rounds of" \
      "$idle_samples samples, not loaded then loaded"
 echo "   medians per round, not loaded: ${unloaded[*]} us; loaded: ${loaded[*]} us"
+# The rounds drift apart more than the states do: compare within a round.
+ratios=()
+for ((r = 0; r < idle_rounds; r++)); do
+	ratios+=("$(awk -v l="${loaded[r]}" -v u="${unloaded[r]}" 'BEGIN { printf "%.3f", l / u }')")
+done
+echo "   loaded / not loaded per round: ${ratios[*]}; median $(median "${ratios[@]}")"
 awk -F, 'NR > 1 { m[NR] = $3; printf "   %-24s median of the rounds %6.2f us\n", $2, $3 }
 	 END { if (m[2] > 0) printf "   loaded / not loaded: %.3f\n", m[3] / m[2] }' "$GSVM_RESULTS/bench-idle.csv"
 
