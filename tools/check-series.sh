@@ -186,9 +186,9 @@ sparse_objs=()
 if [ -n "$sparse" ]; then
 	cp "$kdir/.config" "$work/obj/.config"
 	"${kmake[@]}" -s olddefconfig prepare >"$tmp/sparse-build.log" 2>&1 || sparse=
-	for f in $(cat "${series[@]/#/$patches/}" | sed -n 's@^+++ b/\(.*\.c\)$@\1@p' | sort -u); do
+	while read -r f; do
 		[ -f "$work/linux/$f" ] && sparse_objs+=("$(obj_of "$f")")
-	done
+	done < <(sed -n 's@^+++ b/\(.*\.c\)$@\1@p' "${series[@]/#/$patches/}" | sort -u)
 	mapfile -t sparse_objs < <(printf '%s\n' "${sparse_objs[@]}" | sort -u)
 	if [ -n "$sparse" ] && [ ${#sparse_objs[@]} -gt 0 ]; then
 		sparse_run "$tmp/sparse-base.txt" "${sparse_objs[@]}" || sparse=
