@@ -21,6 +21,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#endif
+
 #define BENCH_BUF_SIZE		(64 * 1024)	/* the invalidated buffer */
 #define BENCH_MAX_COUNTS	16		/* GPU counts per run (-g) */
 #define BENCH_MAX_SAMPLES	100000		/* samples per point (-n) */

@@ -842,7 +842,7 @@ int main(int argc, char **argv)
 	while ((opt = getopt(argc, argv, "k:n:g:l:h")) != -1) {
 		switch (opt) {
 		case 'k':
-			if (bench_parse_kinds(optarg, kind_names, 5, &kinds))
+			if (bench_parse_kinds(optarg, kind_names, ARRAY_SIZE(kind_names), &kinds))
 				usage();
 			break;
 		case 'l':

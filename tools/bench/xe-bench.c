@@ -698,7 +698,7 @@ int main(int argc, char **argv)
 	while ((opt = getopt(argc, argv, "k:n:g:p:h")) != -1) {
 		switch (opt) {
 		case 'k':
-			if (bench_parse_kinds(optarg, kind_names, 2, &kinds))
+			if (bench_parse_kinds(optarg, kind_names, ARRAY_SIZE(kind_names), &kinds))
 				usage();
 			break;
 		case 'p':
