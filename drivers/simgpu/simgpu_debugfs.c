@@ -62,6 +62,8 @@ static int simgpu_stats_show(struct seq_file *m, void *data)
 	struct simgpu_device *gpu = m->private;
 	unsigned int i;
 
+	/* Count what has completed by now. */
+	simgpu_tlb_inval_observe(gpu);
 	for (i = 0; i < SIMGPU_STAT_NUM; i++)
 		seq_printf(m, "%s %lld\n", simgpu_stat_names[i],
 			   atomic64_read(&gpu->stats[i]));

@@ -11,6 +11,7 @@
 #include "simgpu_drv.h"
 #include "simgpu_pt.h"
 #include "simgpu_tlb.h"
+#include "simgpu_tlb_inval.h"
 
 /**
  * DOC: simgpu TLB
@@ -161,6 +162,8 @@ int simgpu_tlb_translate(struct simgpu_vm *vm, u64 va, bool write, u64 *pte)
 	u64 cur;
 
 	simgpu_tlb_assert_held(tlb);
+	/* The invalidations due by now have taken effect. */
+	simgpu_tlb_inval_poll(gpu);
 
 	e = simgpu_tlb_lookup(tlb, vm->asid, vpn);
 	if (e) {

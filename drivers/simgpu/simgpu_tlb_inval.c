@@ -13,6 +13,7 @@
 #include <linux/lockdep.h>
 #include <linux/log2.h>
 #include <linux/minmax.h>
+#include <linux/moduleparam.h>
 #include <linux/sched/mm.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
@@ -40,11 +41,23 @@
  *   folded into the newest one, which becomes a full flush reporting the new
  *   seqno: completion stays in order and covers both.
  * - The simulated hardware completes requests in order, each
- *   ``tlb_inval_latency_us`` after its submission, from a soft hrtimer:
- *   under &simgpu_tlb.mmu_lock it drops the matching TLB entries (nothing
- *   with ``skip_tlb_inval``), records the request's seqno as done, then
- *   signals every pending fence whose seqno is past, in order. With
+ *   ``tlb_inval_latency_us`` after its submission: under
+ *   &simgpu_tlb.mmu_lock it drops the matching TLB entries (nothing with
+ *   ``skip_tlb_inval``), records the request's seqno as done, then signals
+ *   every pending fence whose seqno is past, in order. With
  *   ``hang_tlb_inval`` nothing completes.
+ * - Completion is evaluated when it can be observed, not by a timer per
+ *   request: every observer first completes the requests whose deadline has
+ *   passed (simgpu_tlb_inval_poll()): a GPU memory access, before its
+ *   translation; a waiter; the ``stats`` file; the timeout worker. So each
+ *   of them sees what hardware completing on time would show. A soft
+ *   hrtimer at the oldest request's deadline is armed only by a waiter
+ *   whose fence is not signalled yet, and re-arms itself for what it leaves
+ *   queued. Arming it at every submission instead (the
+ *   ``arm_timer_at_submit`` module parameter, for comparison) costs the
+ *   start pass a timer programming per GPU per invalidation, the largest
+ *   part of a submission under qemu; a GPU does not spend CPU time to
+ *   complete its own invalidation.
  * - simgpu_tlb_inval_wait() (gsvm's &gsvm_backend_ops.tlb_inval_wait) waits
  *   for the fence. With ``skip_finish_wait`` it signals the fence itself and
  *   returns at once, leaving the request queued: the TLB is flushed later,
@@ -60,6 +73,11 @@
  * The completion paths (timer and timeout worker) are fence signalling
  * critical sections (dma_fence_begin_signalling()) and do not allocate.
  */
+
+static bool arm_timer_at_submit;
+module_param(arm_timer_at_submit, bool, 0644);
+MODULE_PARM_DESC(arm_timer_at_submit,
+		 "Arm the TLB invalidation completion timer at every submission, not only for a waiter (default: N; for comparing the cost of the start pass)");
 
 static const char *simgpu_tlb_inval_fence_get_driver_name(struct dma_fence *fence)
 {
@@ -153,7 +171,7 @@ static void simgpu_tlb_inval_pop(struct simgpu_tlb_inval *ti)
 {
 	simgpu_tlb_inval_assert_held(ti);
 	ti->head = (ti->head + 1) % SIMGPU_TLB_INVAL_QUEUE_LEN;
-	ti->count--;
+	WRITE_ONCE(ti->count, ti->count - 1);
 }
 
 static void simgpu_tlb_inval_enqueue(struct simgpu_device *gpu, u32 seqno,
@@ -174,7 +192,7 @@ static void simgpu_tlb_inval_enqueue(struct simgpu_device *gpu, u32 seqno,
 	}
 
 	req = &ti->queue[(ti->head + ti->count) % SIMGPU_TLB_INVAL_QUEUE_LEN];
-	ti->count++;
+	WRITE_ONCE(ti->count, ti->count + 1);
 	*req = (struct simgpu_tlb_inval_req) {
 		.submit_time = now,
 		.deadline = ktime_add_us(now, READ_ONCE(gpu->knobs.tlb_inval_latency_us)),
@@ -186,7 +204,11 @@ static void simgpu_tlb_inval_enqueue(struct simgpu_device *gpu, u32 seqno,
 	};
 }
 
-/* Make sure the timer fires for the oldest request, unless hung. */
+/*
+ * Make sure the timer fires no later than the oldest request's deadline,
+ * unless hung. A timer queued for a later time (a request a reset dropped,
+ * or a latency since lowered) is moved earlier.
+ */
 static void simgpu_tlb_inval_arm(struct simgpu_device *gpu)
 {
 	struct simgpu_tlb_inval *ti = &gpu->tlb_inval;
@@ -198,7 +220,10 @@ static void simgpu_tlb_inval_arm(struct simgpu_device *gpu)
 	 * may be running its callback right now: hrtimer_start() is allowed
 	 * then and the callback returns HRTIMER_NORESTART.
 	 */
-	if (!req || READ_ONCE(gpu->knobs.hang_tlb_inval) || hrtimer_is_queued(&ti->timer))
+	if (!req || READ_ONCE(gpu->knobs.hang_tlb_inval))
+		return;
+	if (hrtimer_is_queued(&ti->timer) &&
+	    !ktime_before(req->deadline, hrtimer_get_expires(&ti->timer)))
 		return;
 
 	hrtimer_start(&ti->timer, req->deadline, HRTIMER_MODE_ABS_SOFT);
@@ -252,6 +277,44 @@ static void simgpu_tlb_inval_process(struct simgpu_device *gpu, ktime_t now)
 	}
 
 	simgpu_tlb_inval_signal_done(ti);
+}
+
+/**
+ * simgpu_tlb_inval_poll() - Complete the requests whose deadline has passed
+ * @gpu: The GPU; &simgpu_tlb.mmu_lock held.
+ *
+ * Called by every observer of the invalidation queue before it looks (see
+ * DOC: simgpu TLB invalidation). Does nothing while ``hang_tlb_inval`` is
+ * set. A fence signalling critical section; does not allocate or sleep.
+ */
+void simgpu_tlb_inval_poll(struct simgpu_device *gpu)
+{
+	struct simgpu_tlb_inval *ti = &gpu->tlb_inval;
+	unsigned long flags;
+	bool cookie;
+
+	simgpu_tlb_assert_held(&gpu->tlb);
+
+	/* A racing submission is not due yet: its deadline is in the future. */
+	if (!READ_ONCE(ti->count) || READ_ONCE(gpu->knobs.hang_tlb_inval))
+		return;
+
+	cookie = dma_fence_begin_signalling();
+	spin_lock_irqsave(&ti->lock, flags);
+	simgpu_tlb_inval_process(gpu, ktime_get());
+	spin_unlock_irqrestore(&ti->lock, flags);
+	dma_fence_end_signalling(cookie);
+}
+
+/**
+ * simgpu_tlb_inval_observe() - simgpu_tlb_inval_poll() taking the MMU lock
+ * @gpu: The GPU; &simgpu_tlb.mmu_lock not held.
+ */
+void simgpu_tlb_inval_observe(struct simgpu_device *gpu)
+{
+	spin_lock_bh(&gpu->tlb.mmu_lock);
+	simgpu_tlb_inval_poll(gpu);
+	spin_unlock_bh(&gpu->tlb.mmu_lock);
 }
 
 /*
@@ -336,6 +399,9 @@ static void simgpu_tlb_inval_check_timeout(struct simgpu_device *gpu)
 	spin_lock_irqsave(&ti->lock, flags);
 
 	now = ktime_get();
+	/* Only what would not have completed on time is late. */
+	if (!READ_ONCE(gpu->knobs.hang_tlb_inval))
+		simgpu_tlb_inval_process(gpu, now);
 	req = simgpu_tlb_inval_head(ti);
 	if (req && ktime_to_ns(ktime_sub(now, req->submit_time)) >= timeout) {
 		drm_dbg_driver(&gpu->drm,
@@ -404,7 +470,8 @@ void simgpu_tlb_inval_submit(struct simgpu_device *gpu,
 	simgpu_stat_inc(gpu, SIMGPU_STAT_TLB_INVAL_SUBMITTED);
 
 	simgpu_tlb_inval_enqueue(gpu, seqno, asid, astart, len, now);
-	simgpu_tlb_inval_arm(gpu);
+	if (READ_ONCE(arm_timer_at_submit))
+		simgpu_tlb_inval_arm(gpu);
 	queue_delayed_work(ti->wq, &ti->timeout_work,
 			   simgpu_tlb_inval_timeout_jiffies(gpu));
 
@@ -442,6 +509,14 @@ int simgpu_tlb_inval_wait(struct simgpu_device *gpu,
 		return 0;
 	}
 
+	/* Complete what is due; have the timer fire for the rest. */
+	simgpu_tlb_inval_observe(gpu);
+	if (!dma_fence_is_signaled(&fence->base)) {
+		spin_lock_irqsave(&ti->lock, flags);
+		simgpu_tlb_inval_arm(gpu);
+		spin_unlock_irqrestore(&ti->lock, flags);
+	}
+
 	while (!dma_fence_wait_timeout(&fence->base, false,
 				       simgpu_tlb_inval_timeout_jiffies(gpu)))
 		simgpu_tlb_inval_check_timeout(gpu);
@@ -470,6 +545,7 @@ void simgpu_tlb_inval_kick(struct simgpu_device *gpu)
 	struct simgpu_tlb_inval *ti = &gpu->tlb_inval;
 	unsigned long flags;
 
+	simgpu_tlb_inval_observe(gpu);
 	spin_lock_irqsave(&ti->lock, flags);
 	simgpu_tlb_inval_arm(gpu);
 	spin_unlock_irqrestore(&ti->lock, flags);

@@ -18,5 +18,7 @@ void simgpu_tlb_inval_submit(struct simgpu_device *gpu,
 int simgpu_tlb_inval_wait(struct simgpu_device *gpu,
 			  struct gsvm_tlb_inval_fence *fence);
 void simgpu_tlb_inval_kick(struct simgpu_device *gpu);
+void simgpu_tlb_inval_poll(struct simgpu_device *gpu);
+void simgpu_tlb_inval_observe(struct simgpu_device *gpu);
 
 #endif /* _SIMGPU_TLB_INVAL_H_ */

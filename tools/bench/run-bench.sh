@@ -10,7 +10,9 @@
 # writes $GSVM_RESULTS/bench-<latency>us.csv: gsvm-bench's CSV with the
 # per-GPU CPU cost of the start and finish passes and the bare mprotect
 # added at the end of each row (tools/perf-pass-costs.py). Then the fault
-# service table, next to test_hmm's (bench-faults.csv). Last, one short
+# service table, next to test_hmm's (bench-faults.csv). The start pass with
+# simgpu's arm_timer_at_submit set and cleared, in alternating rounds
+# (bench-start-ab.csv). Last, one short
 # perf trace at the scaled latency (perf-script.txt) drawn as timeline.svg
 # (tools/perf-timeline.py): one lane per GPU, two-pass above single-pass.
 #
@@ -32,7 +34,9 @@
 #      latency above, and needs a latency with perf before it),
 #      BENCH_SCALE (default 200), BENCH_FAULT_GPUS (default 1,$NUM_GPUS; ""
 #      skips the fault table), BENCH_PERF (default 1: record the
-#      tracepoints; 0 leaves out the pass columns, "auto" and the picture)
+#      tracepoints; 0 leaves out the pass columns, "auto", the start-pass
+#      A/B and the picture), BENCH_AB_ROUNDS (default 3; 0 skips the A/B),
+#      BENCH_AB_GPUS (default 1,8,$NUM_GPUS)
 
 set -euo pipefail
 
@@ -50,6 +54,8 @@ scale=${BENCH_SCALE:-200}
 fault_gpus=${BENCH_FAULT_GPUS-1,$ngpus}
 default_latency=$(cat /sys/kernel/debug/simgpu/gpu0/tlb_inval_latency_us)
 perf=${BENCH_PERF:-1}
+ab_rounds=${BENCH_AB_ROUNDS:-3}
+ab_gpus=${BENCH_AB_GPUS:-1,8,$ngpus}
 if [ "$perf" = 1 ] && ! command -v perf >/dev/null; then
 	echo "== perf not found: no pass columns, no scaled latency, no picture"
 	perf=0
@@ -108,6 +114,51 @@ for lat in $latencies; do
 		fi
 	fi
 done
+# The start pass with simgpu's completion timer armed at every submission
+# (before) and only for a waiter (after), in alternating rounds of this boot,
+# at the first latency: bench-start-ab.csv.
+ab_param=/sys/module/simgpu/parameters/arm_timer_at_submit
+ab_lat=${latencies%% *}
+if [ "$perf" = 1 ] && [ "$ab_rounds" -gt 0 ] && [ -w "$ab_param" ] && [ "$ab_lat" != auto ]; then
+	echo "== start pass A/B: arm_timer_at_submit Y (before) and N (after), $ab_rounds alternating rounds," \
+	     "userptr, GPUs $ab_gpus, $ab_lat us"
+	orig=$(cat "$ab_param")
+	echo "round,arm_timer_at_submit,gpus,mode,median_us,start_us_per_gpu,finish_us_per_gpu" \
+		>"$results/bench-start-ab.csv"
+	for r in $(seq 1 "$ab_rounds"); do
+		for arm in Y N; do
+			echo "$arm" >"$ab_param"
+			t=$results/ab-$r-$arm
+			record "$t.perf.txt" "$here/gsvm-bench" -k userptr -n "$samples" -g "$ab_gpus" \
+				-l "$ab_lat" >"$t.txt" || continue
+			sed -n '/^gpus,mode,/,$p' "$t.txt" >"$t.raw.csv"
+			"$tools/perf-pass-costs.py" "$t.perf.txt" "$t.raw.csv" "$t.csv"
+			awk -F, -v r="$r" -v a="$arm" 'NR > 1 { print r "," a "," $1 "," $2 "," $3 "," $7 "," $8 }' \
+				"$t.csv" >>"$results/bench-start-ab.csv"
+			rm -f "$t.perf.txt" "$t.raw.csv" "$t.csv"
+		done
+	done
+	echo "$orig" >"$ab_param"
+	# Medians over the rounds; after / before for the start pass.
+	awk -F, 'NR > 1 && $4 == "two-pass" {
+			k = $3 SUBSEP $2; n[k]++; s[k, n[k]] = $6; m[k, n[k]] = $5; g[$3] = 1 }
+		function med(k, a,   i, j, t, c, v) {
+			c = n[k]; for (i = 1; i <= c; i++) v[i] = a[k, i]
+			for (i = 2; i <= c; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+			return c % 2 ? v[(c + 1) / 2] : (v[c / 2] + v[c / 2 + 1]) / 2 }
+		END {
+			print "   start: per-GPU start pass (us); total: two-pass median (us); before: armed at submit"
+			printf "   %5s  %13s %13s %7s  %15s %14s\n", "gpus", "start_before", "start_after", "ratio",
+				"total_before", "total_after"
+			for (x = 1; x <= 64; x++) if (x in g) {
+				b = x SUBSEP "Y"; a = x SUBSEP "N"
+				if (!(b in n) || !(a in n)) continue
+				sb = med(b, s); sa = med(a, s)
+				printf "   %5d  %13.1f %13.1f %6.2fx  %15.1f %14.1f\n", x, sb, sa, (sb > 0 ? sa / sb : 0),
+					med(b, m), med(a, m) }
+		}' "$results/bench-start-ab.csv"
+fi
+
 if [ -n "$fault_gpus" ]; then
 	modprobe test_hmm 2>/dev/null || echo "== test_hmm not available: no reference rows"
 	echo "== gsvm-bench: fault service, GPUs $fault_gpus"
