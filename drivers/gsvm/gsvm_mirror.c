@@ -7,8 +7,10 @@
 #include <linux/lockdep.h>
 #include <linux/module.h>
 #include <linux/sched/mm.h>
+#include <linux/seq_file.h>
 
 #include <drm/drm_device.h>
+#include <drm/drm_print.h>
 
 #include <gsvm/gsvm.h>
 
@@ -67,6 +69,86 @@
  * under the notifier lock (write).
  */
 
+/**
+ * DOC: TLB invalidation timeouts
+ *
+ * A TLB invalidation that times out (&gsvm_backend_ops.tlb_inval_wait
+ * returns -ETIME) is a hard event, not a success: the GPU may still
+ * translate through what the invalidation was to drop, so handing the
+ * pages back to the CPU then would let the GPU reach memory that is
+ * reused. gsvm_tlb_inval_wait() therefore counts it, warns once, and asks
+ * the backend to recover (&gsvm_backend_ops.tlb_inval_reset: a full
+ * invalidation or a reset, waited for). Only if that succeeds is the
+ * invalidation treated as done and the pages DMA-unmapped.
+ *
+ * If the backend cannot recover (or has no such op), the mirror is
+ * wedged (&gsvm_mirror.wedged): no page is DMA-unmapped any more, binds,
+ * revalidation and fault servicing fail with -EIO, and the SVM garbage
+ * collector stops. gsvm_mirror_fini() tries to recover once more; if that
+ * fails too, the DMA mappings of the mirror are left in place, and their
+ * bookkeeping leaked, on purpose: memory a GPU may still reach is never
+ * handed back.
+ *
+ * Counters in debugfs ``stats``: ``tlb_inval_timeouts``,
+ * ``tlb_inval_recovered``, ``mirrors_wedged``.
+ */
+
+struct gsvm_stats gsvm_stats;
+
+/**
+ * gsvm_tlb_inval_wait() - Wait for a TLB invalidation, recovering from a timeout
+ * @mirror: The mirror.
+ * @fence: A fence &gsvm_backend_ops.tlb_inval_submit armed.
+ *
+ * See DOC: TLB invalidation timeouts. Never allocates; may be called with
+ * or without the notifier lock held (write).
+ *
+ * Return: 0 if the GPU can no longer use a translation the invalidation
+ * covers, -EIO if it may: the mirror is wedged (it may already have been)
+ * and the caller must leave the pages DMA-mapped.
+ */
+int gsvm_tlb_inval_wait(struct gsvm_mirror *mirror,
+			struct gsvm_tlb_inval_fence *fence)
+{
+	int err;
+
+	err = mirror->ops->tlb_inval_wait(mirror, fence);
+	if (likely(!err))
+		return 0;
+
+	atomic64_inc(&gsvm_stats.tlb_inval_timeouts);
+	drm_warn_once(mirror->drm, "%s: TLB invalidation timed out (%d), recovering\n",
+		      mirror->name, err);
+	err = mirror->ops->tlb_inval_reset ? mirror->ops->tlb_inval_reset(mirror) : -EOPNOTSUPP;
+	if (!err) {
+		atomic64_inc(&gsvm_stats.tlb_inval_recovered);
+		return 0;
+	}
+
+	if (!xchg(&mirror->wedged, true)) {
+		atomic64_inc(&gsvm_stats.mirrors_wedged);
+		drm_err(mirror->drm,
+			"%s: TLB recovery failed (%d): mirror wedged, its pages stay DMA-mapped\n",
+			mirror->name, err);
+	}
+	return -EIO;
+}
+
+/* Teardown: one more recovery for a wedged mirror; false if still wedged. */
+static bool gsvm_mirror_unwedge(struct gsvm_mirror *mirror)
+{
+	if (!READ_ONCE(mirror->wedged))
+		return true;
+	if (mirror->ops->tlb_inval_reset && !mirror->ops->tlb_inval_reset(mirror)) {
+		atomic64_inc(&gsvm_stats.tlb_inval_recovered);
+		WRITE_ONCE(mirror->wedged, false);
+		return true;
+	}
+	drm_err(mirror->drm, "%s: torn down wedged: leaving its DMA mappings in place\n",
+		mirror->name);
+	return false;
+}
+
 static int __gsvm_mirror_init(struct gsvm_mirror *mirror, struct drm_device *drm,
 			      const struct gsvm_backend_ops *ops,
 			      struct mm_struct *mm, const char *name, u64 svm_end)
@@ -86,6 +168,7 @@ static int __gsvm_mirror_init(struct gsvm_mirror *mirror, struct drm_device *drm
 	mirror->name = name;
 	mirror->mm = mm;
 	mirror->ranges = RB_ROOT_CACHED;
+	mirror->wedged = false;
 	mutex_init(&mirror->lock);
 	spin_lock_init(&mirror->inval_lock);
 	INIT_LIST_HEAD(&mirror->invalidated);
@@ -109,6 +192,7 @@ static int __gsvm_mirror_init(struct gsvm_mirror *mirror, struct drm_device *drm
 		mutex_unlock(&mirror->lock);
 	}
 
+	atomic64_inc(&gsvm_stats.mirrors_live);
 	return 0;
 }
 
@@ -160,15 +244,20 @@ EXPORT_SYMBOL_NS_GPL(gsvm_mirror_init_svm, "GSVM");
  * gsvm_mirror_fini() - Tear down a mirror and every range still bound
  * @mirror: The mirror.
  *
- * On return the GPU can no longer reach any memory of the mirrored process.
- * The driver must not run GPU work on the VM concurrently, or must be ready
- * for its faults to fail with -EFAULT.
+ * On return the GPU can no longer reach any memory of the mirrored process,
+ * unless the mirror is wedged and a last recovery fails too (DOC: TLB
+ * invalidation timeouts). The driver must not run GPU work on the VM
+ * concurrently, or must be ready for its faults to fail with -EFAULT. No
+ * other call on @mirror may race with this one or follow it (except a new
+ * gsvm_mirror_init()): the driver stops its binds, faults and
+ * revalidations first.
  */
 void gsvm_mirror_fini(struct gsvm_mirror *mirror)
 {
 	struct interval_tree_node *node;
 
 	mutex_lock(&mirror->lock);
+	gsvm_mirror_unwedge(mirror);
 	while ((node = interval_tree_iter_first(&mirror->ranges, 0, ULONG_MAX)))
 		gsvm_range_destroy(container_of(node, struct gsvm_range, itree));
 	mutex_unlock(&mirror->lock);
@@ -176,6 +265,7 @@ void gsvm_mirror_fini(struct gsvm_mirror *mirror)
 	gsvm_svm_fini(mirror);
 	mmdrop(mirror->mm);
 	mutex_destroy(&mirror->lock);
+	atomic64_dec(&gsvm_stats.mirrors_live);
 }
 EXPORT_SYMBOL_NS_GPL(gsvm_mirror_fini, "GSVM");
 
@@ -198,7 +288,32 @@ EXPORT_SYMBOL_NS_GPL(gsvm_mirror_fini, "GSVM");
  *   ``ranges_live``, ``ranges_collected`` (by the garbage collector),
  *   ``invalidations`` (start passes that zapped something) and
  *   ``tlb_invals``.
+ * - ``stats`` (ro): module-wide counters of every mirror:
+ *   ``tlb_inval_timeouts``, ``tlb_inval_recovered`` and ``mirrors_wedged``
+ *   (DOC: TLB invalidation timeouts); and what is alive now, which returns
+ *   to its value before a test once the test's files are closed:
+ *   ``mirrors_live``, ``ranges_live`` (userptr ranges, each with its
+ *   interval notifier) and ``svm_notifiers_live`` (drm_gpusvm notifiers of
+ *   SVM mirrors; their ranges are ``ranges_live`` of ``svm_stats``).
  */
+
+static int gsvm_stats_show(struct seq_file *m, void *data)
+{
+	seq_printf(m, "tlb_inval_timeouts %lld\n",
+		   atomic64_read(&gsvm_stats.tlb_inval_timeouts));
+	seq_printf(m, "tlb_inval_recovered %lld\n",
+		   atomic64_read(&gsvm_stats.tlb_inval_recovered));
+	seq_printf(m, "mirrors_wedged %lld\n",
+		   atomic64_read(&gsvm_stats.mirrors_wedged));
+	seq_printf(m, "mirrors_live %lld\n",
+		   atomic64_read(&gsvm_stats.mirrors_live));
+	seq_printf(m, "ranges_live %lld\n",
+		   atomic64_read(&gsvm_stats.ranges_live));
+	seq_printf(m, "svm_notifiers_live %lld\n",
+		   atomic64_read(&gsvm_stats.svm_notifiers_live));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(gsvm_stats);
 
 static struct dentry *gsvm_debugfs;
 
@@ -207,6 +322,7 @@ static int __init gsvm_init(void)
 	gsvm_debugfs = debugfs_create_dir("gsvm", NULL);
 	debugfs_create_bool("xe_busy_fallback", 0600, gsvm_debugfs,
 			    &gsvm_xe_busy_fallback);
+	debugfs_create_file("stats", 0444, gsvm_debugfs, NULL, &gsvm_stats_fops);
 	gsvm_svm_module_init(gsvm_debugfs);
 	return 0;
 }

@@ -115,6 +115,9 @@ static void gsvm_range_unmap_pages(struct gsvm_range *range)
 	};
 
 	gsvm_assert_notifier_write_locked(mirror);
+	/* The GPU may still reach them: see DOC: TLB invalidation timeouts. */
+	if (READ_ONCE(mirror->wedged))
+		return;
 	drm_gpusvm_unmap_pages(&mirror->gpusvm, &range->pages,
 			       gsvm_range_npages(range), &ctx);
 }
@@ -124,9 +127,9 @@ static void gsvm_range_tlb_inval_sync(struct gsvm_range *range)
 	struct gsvm_mirror *mirror = range->mirror;
 	struct gsvm_tlb_inval_fence fence;
 
-	mirror->ops->tlb_inval_submit(mirror, &fence, gsvm_range_gpu_start(range),
-				      range->size);
-	mirror->ops->tlb_inval_wait(mirror, &fence);
+	gsvm_op_tlb_inval_submit(mirror, &fence, gsvm_range_gpu_start(range),
+				 range->size);
+	gsvm_tlb_inval_wait(mirror, &fence);
 }
 
 /* Queue @range for gsvm_mirror_revalidate(); notifier lock held (write). */
@@ -152,7 +155,7 @@ static bool gsvm_range_zap(struct gsvm_range *range)
 	if (!range->gpu_mapped)
 		return false;
 	range->gpu_mapped = false;
-	return mirror->ops->zap(mirror, gsvm_range_gpu_start(range), range->size);
+	return gsvm_op_zap(mirror, gsvm_range_gpu_start(range), range->size);
 }
 
 /*
@@ -166,8 +169,8 @@ static bool gsvm_range_zap_submit(struct gsvm_range *range)
 	if (!gsvm_range_zap(range))
 		return false;
 
-	mirror->ops->tlb_inval_submit(mirror, &range->inval_fence,
-				      gsvm_range_gpu_start(range), range->size);
+	gsvm_op_tlb_inval_submit(mirror, &range->inval_fence,
+				 gsvm_range_gpu_start(range), range->size);
 	range->inval_armed = true;
 	return true;
 }
@@ -199,7 +202,7 @@ gsvm_range_inval_pass1(struct gsvm_range *range, bool two_pass)
 
 	/* Without live PTEs there is nothing to take away from the GPU. */
 	gpu_busy = range->gpu_mapped && mirror->ops->gpu_idle &&
-		   !mirror->ops->gpu_idle(mirror);
+		   !gsvm_op_gpu_idle(mirror);
 	if (gpu_busy && two_pass && !range->finish_inuse) {
 		range->finish_inuse = true;
 		range->zap_deferred = true;
@@ -218,7 +221,7 @@ gsvm_range_inval_pass1(struct gsvm_range *range, bool two_pass)
 			return &range->finish;
 		}
 
-		mirror->ops->tlb_inval_wait(mirror, &range->inval_fence);
+		gsvm_tlb_inval_wait(mirror, &range->inval_fence);
 		gsvm_range_unmap_pages(range);
 		return NULL;
 	}
@@ -232,7 +235,7 @@ gsvm_range_inval_pass1(struct gsvm_range *range, bool two_pass)
 	if (gsvm_range_zap(range))
 		gsvm_range_tlb_inval_sync(range);
 	if (range->inval_armed && !READ_ONCE(gsvm_xe_busy_fallback))
-		mirror->ops->tlb_inval_wait(mirror, &range->inval_fence);
+		gsvm_tlb_inval_wait(mirror, &range->inval_fence);
 	gsvm_range_unmap_pages(range);
 	return NULL;
 }
@@ -263,7 +266,7 @@ VISIBLE_IF_KUNIT void gsvm_range_inval_pass2(struct gsvm_range *range)
 	}
 
 	if (need_inval)
-		mirror->ops->tlb_inval_wait(mirror, &range->inval_fence);
+		gsvm_tlb_inval_wait(mirror, &range->inval_fence);
 
 	gsvm_notifier_lock_write(mirror);
 	WARN_ON_ONCE(!range->finish_inuse);
@@ -322,7 +325,7 @@ EXPORT_SYMBOL_IF_KUNIT(gsvm_range_notifier_ops);
  *
  * Return: 0, -EFAULT if the CPU range is no longer (fully) mapped or lacks
  * the needed access, -ENOMEM, -EBUSY if invalidations kept racing with it
- * %GSVM_VALIDATE_TRIES times.
+ * %GSVM_VALIDATE_TRIES times, -EIO if the mirror is wedged.
  */
 static int gsvm_range_validate(struct gsvm_range *range)
 {
@@ -337,6 +340,8 @@ static int gsvm_range_validate(struct gsvm_range *range)
 	trace_gsvm_range_validate(range);
 
 	for (tries = 0; tries < GSVM_VALIDATE_TRIES; tries++) {
+		if (READ_ONCE(mirror->wedged))
+			return -EIO;
 		err = drm_gpusvm_get_pages(&mirror->gpusvm, &range->pages,
 					   mirror->mm, &range->notifier,
 					   range->cpu_start,
@@ -346,15 +351,16 @@ static int gsvm_range_validate(struct gsvm_range *range)
 
 		drm_gpusvm_notifier_lock(&mirror->gpusvm);
 		if (mmu_interval_read_retry(&range->notifier,
-					    range->pages.notifier_seq)) {
+					    range->pages.notifier_seq) ||
+		    READ_ONCE(mirror->wedged)) {
 			drm_gpusvm_notifier_unlock(&mirror->gpusvm);
 			continue;
 		}
 		if (!range->gpu_mapped) {
-			mirror->ops->bind(mirror, gsvm_range_gpu_start(range),
-					  range->pages.dma_addr,
-					  gsvm_range_npages(range),
-					  range->read_only);
+			gsvm_op_bind(mirror, gsvm_range_gpu_start(range),
+				     range->pages.dma_addr,
+				     gsvm_range_npages(range),
+				     range->read_only);
 			WRITE_ONCE(range->gpu_mapped, true);
 		}
 		spin_lock(&mirror->inval_lock);
@@ -392,8 +398,10 @@ static void gsvm_range_teardown(struct gsvm_range *range)
 	WARN_ON_ONCE(range->finish_inuse);
 	gsvm_notifier_unlock_write(mirror);
 
-	drm_gpusvm_free_pages(&mirror->gpusvm, &range->pages,
-			      gsvm_range_npages(range));
+	/* Wedged: leave the DMA mappings (and their array) in place. */
+	if (!READ_ONCE(mirror->wedged))
+		drm_gpusvm_free_pages(&mirror->gpusvm, &range->pages,
+				      gsvm_range_npages(range));
 	if (mirror->ops->unprepare)
 		mirror->ops->unprepare(mirror, gsvm_range_gpu_start(range),
 				       range->size);
@@ -422,6 +430,7 @@ void gsvm_range_destroy(struct gsvm_range *range)
 	mmu_interval_notifier_remove(&range->notifier);
 	gsvm_range_teardown(range);
 	kfree(range);
+	atomic64_dec(&gsvm_stats.ranges_live);
 }
 
 static bool gsvm_range_args_valid(unsigned long cpu_start, u64 gpu_start, u64 size)
@@ -429,6 +438,34 @@ static bool gsvm_range_args_valid(unsigned long cpu_start, u64 gpu_start, u64 si
 	return size && PAGE_ALIGNED(size) && PAGE_ALIGNED(cpu_start) &&
 	       PAGE_ALIGNED(gpu_start) && cpu_start + size > cpu_start &&
 	       gpu_start + size > gpu_start;
+}
+
+/*
+ * Whether every page of [@start, @start + @size) lies in a VMA that allows
+ * the access (write too unless @read_only): checked before anything is
+ * allocated for the range, so that a bind of memory that is not there
+ * costs nothing. drm_gpusvm_get_pages() checks again, page by page.
+ */
+static int gsvm_cpu_range_check(struct mm_struct *mm, unsigned long start,
+				unsigned long size, bool read_only)
+{
+	unsigned long end = start + size, addr = start;
+	struct vm_area_struct *vma;
+	int err = 0;
+
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	while (addr < end) {
+		vma = vma_lookup(mm, addr);
+		if (!vma || !(vma->vm_flags & VM_READ) ||
+		    (!read_only && !(vma->vm_flags & VM_WRITE))) {
+			err = -EFAULT;
+			break;
+		}
+		addr = vma->vm_end;
+	}
+	mmap_read_unlock(mm);
+	return err;
 }
 
 /**
@@ -446,7 +483,10 @@ static bool gsvm_range_args_valid(unsigned long cpu_start, u64 gpu_start, u64 si
  * Return: 0, -EINVAL for bad arguments (including a GPU range below
  * &gsvm_mirror.svm_end of an SVM mirror), -EEXIST if the GPU range overlaps
  * another range, -EFAULT if the CPU range is not fully mapped with the
- * needed access, -ENOMEM.
+ * needed access, -E2BIG for a range over %GSVM_RANGE_MAX_PAGES pages,
+ * -ENOMEM, -EINTR if the caller was killed meanwhile, -EBUSY if the CPU
+ * mapping kept changing while it was mirrored, -EIO if the mirror is wedged
+ * (DOC: TLB invalidation timeouts).
  */
 int gsvm_range_bind(struct gsvm_mirror *mirror, unsigned long cpu_start,
 		    u64 gpu_start, u64 size, bool read_only)
@@ -461,8 +501,16 @@ int gsvm_range_bind(struct gsvm_mirror *mirror, unsigned long cpu_start,
 		return -EINVAL;
 	if (current->mm != mirror->mm)
 		return -EPERM;
+	/* drm_gpusvm_get_pages() allocates its arrays with kvmalloc(). */
+	if ((size >> PAGE_SHIFT) > GSVM_RANGE_MAX_PAGES)
+		return -E2BIG;
+	if (READ_ONCE(mirror->wedged))
+		return -EIO;
+	err = gsvm_cpu_range_check(mirror->mm, cpu_start, size, read_only);
+	if (err)
+		return err;
 
-	range = kzalloc_obj(*range);
+	range = kzalloc_obj(*range, GFP_KERNEL_ACCOUNT);
 	if (!range)
 		return -ENOMEM;
 
@@ -496,6 +544,7 @@ int gsvm_range_bind(struct gsvm_mirror *mirror, unsigned long cpu_start,
 		goto err_remove;
 
 	interval_tree_insert(&range->itree, &mirror->ranges);
+	atomic64_inc(&gsvm_stats.ranges_live);
 	mutex_unlock(&mirror->lock);
 	return 0;
 
@@ -559,7 +608,8 @@ EXPORT_SYMBOL_NS_GPL(gsvm_range_unbind, "GSVM");
  *
  * Return: 0 if the access can be replayed, -EFAULT if no range covers
  * @gpu_addr or its CPU memory is gone, -EACCES for a write to a read-only
- * range, -ENOMEM, -EBUSY if invalidations kept racing with the fault.
+ * range, -ENOMEM, -EBUSY if invalidations kept racing with the fault, -EIO
+ * if the mirror is wedged.
  */
 int gsvm_handle_fault(struct gsvm_mirror *mirror, u64 gpu_addr, bool write)
 {
@@ -598,7 +648,8 @@ EXPORT_SYMBOL_NS_GPL(gsvm_handle_fault, "GSVM");
  * (-EFAULT) is left unmapped and no longer revalidated, as Xe does with
  * userptrs: a GPU access to it faults.
  *
- * Return: 0, -ENOMEM, -EBUSY if invalidations kept racing with a range.
+ * Return: 0, -ENOMEM, -EBUSY if invalidations kept racing with a range,
+ * -EIO if the mirror is wedged.
  */
 int gsvm_mirror_revalidate(struct gsvm_mirror *mirror)
 {

@@ -193,9 +193,12 @@ static unsigned long gsvm_svm_range_npages(struct gsvm_svm_range *r)
 
 static struct drm_gpusvm_notifier *gsvm_svm_notifier_alloc(void)
 {
-	struct gsvm_svm_notifier *sn = kzalloc_obj(*sn);
+	struct gsvm_svm_notifier *sn = kzalloc_obj(*sn, GFP_KERNEL_ACCOUNT);
 
-	return sn ? &sn->base : NULL;
+	if (!sn)
+		return NULL;
+	atomic64_inc(&gsvm_stats.svm_notifiers_live);
+	return &sn->base;
 }
 
 static void gsvm_svm_notifier_free(struct drm_gpusvm_notifier *notifier)
@@ -204,11 +207,12 @@ static void gsvm_svm_notifier_free(struct drm_gpusvm_notifier *notifier)
 
 	WARN_ON_ONCE(sn->inval_armed);
 	kfree(sn);
+	atomic64_dec(&gsvm_stats.svm_notifiers_live);
 }
 
 static struct drm_gpusvm_range *gsvm_svm_range_alloc(struct drm_gpusvm *gpusvm)
 {
-	struct gsvm_svm_range *r = kzalloc_obj(*r);
+	struct gsvm_svm_range *r = kzalloc_obj(*r, GFP_KERNEL_ACCOUNT);
 
 	if (!r)
 		return NULL;
@@ -224,8 +228,13 @@ static void gsvm_svm_range_free(struct drm_gpusvm_range *range)
 
 	WARN_ON_ONCE(r->gpu_mapped);
 	WARN_ON_ONCE(!list_empty(&r->gc_link));
-	/* Normally a no-op: the finish pass or teardown unmapped them. */
-	drm_gpusvm_free_pages(range->gpusvm, &r->pages, gsvm_svm_range_npages(r));
+	/*
+	 * Normally a no-op: the finish pass or teardown unmapped them. Left
+	 * in place if the mirror is wedged (DOC: TLB invalidation timeouts).
+	 */
+	if (!READ_ONCE(gpusvm_to_mirror(range->gpusvm)->wedged))
+		drm_gpusvm_free_pages(range->gpusvm, &r->pages,
+				      gsvm_svm_range_npages(r));
 	atomic64_dec(&gsvm_svm_stats.ranges_live);
 	kfree(r);
 }
@@ -239,8 +248,8 @@ static bool gsvm_svm_range_zap(struct gsvm_mirror *mirror,
 	if (!r->gpu_mapped)
 		return false;
 	WRITE_ONCE(r->gpu_mapped, false);
-	return mirror->ops->zap(mirror, drm_gpusvm_range_start(&r->base),
-				drm_gpusvm_range_size(&r->base));
+	return gsvm_op_zap(mirror, drm_gpusvm_range_start(&r->base),
+			   drm_gpusvm_range_size(&r->base));
 }
 
 /* Queue a dead range for the collector. Notifier lock held (write). */
@@ -278,8 +287,10 @@ static void gsvm_svm_unmap_and_collect(struct gsvm_mirror *mirror,
 		struct gsvm_svm_range *r = to_svm_range(range);
 
 		ctx.read_only = r->read_only;
-		drm_gpusvm_unmap_pages(&mirror->gpusvm, &r->pages,
-				       gsvm_svm_range_npages(r), &ctx);
+		/* Wedged: the GPU may still reach them. */
+		if (!READ_ONCE(mirror->wedged))
+			drm_gpusvm_unmap_pages(&mirror->gpusvm, &r->pages,
+					       gsvm_svm_range_npages(r), &ctx);
 		if (range->flags.unmapped)
 			gsvm_svm_gc_add(mirror, r);
 	}
@@ -331,15 +342,15 @@ static bool gsvm_svm_invalidate_start(struct drm_gpusvm *gpusvm,
 	}
 
 	if (WARN_ON_ONCE(sn->inval_armed)) {
-		mirror->ops->tlb_inval_wait(mirror, &sn->fence);
+		gsvm_tlb_inval_wait(mirror, &sn->fence);
 		sn->inval_armed = false;
 	}
 
 	if (zend) {
 		atomic64_inc(&gsvm_svm_stats.invalidations);
 		atomic64_inc(&gsvm_svm_stats.tlb_invals);
-		mirror->ops->tlb_inval_submit(mirror, &sn->fence, zstart,
-					      zend - zstart);
+		gsvm_op_tlb_inval_submit(mirror, &sn->fence, zstart,
+					 zend - zstart);
 		sn->inval_armed = true;
 	}
 	trace_gsvm_svm_inval_start(mirror, start, end, zstart, zend);
@@ -374,8 +385,8 @@ static void gsvm_svm_invalidate_finish(struct drm_gpusvm *gpusvm,
 	gsvm_svm_clamp(notifier, mmu_range, &start, &end);
 
 	if (sn->inval_armed) {
-		/* -ETIME: the backend made the TLB safe before signalling. */
-		mirror->ops->tlb_inval_wait(mirror, &sn->fence);
+		/* Recovers from a timeout, or wedges the mirror. */
+		gsvm_tlb_inval_wait(mirror, &sn->fence);
 		sn->inval_armed = false;
 	}
 	gsvm_svm_unmap_and_collect(mirror, notifier, start, end);
@@ -439,6 +450,10 @@ static void gsvm_svm_gc_locked(struct gsvm_mirror *mirror)
 
 	lockdep_assert_held(&mirror->lock);
 
+	/* Wedged: the dead ranges keep their DMA mappings until teardown. */
+	if (READ_ONCE(mirror->wedged))
+		return;
+
 	while ((r = gsvm_svm_gc_next(mirror))) {
 		trace_gsvm_svm_range_gc(mirror, drm_gpusvm_range_start(&r->base),
 					drm_gpusvm_range_end(&r->base));
@@ -480,15 +495,16 @@ static void gsvm_svm_range_retire(struct gsvm_mirror *mirror,
 	 * invalidation is done. Its finish pass waits again, which is allowed.
 	 */
 	if (sn->inval_armed)
-		mirror->ops->tlb_inval_wait(mirror, &sn->fence);
+		gsvm_tlb_inval_wait(mirror, &sn->fence);
 	if (gsvm_svm_range_zap(mirror, r)) {
-		mirror->ops->tlb_inval_submit(mirror, &fence,
-					      drm_gpusvm_range_start(&r->base),
-					      drm_gpusvm_range_size(&r->base));
-		mirror->ops->tlb_inval_wait(mirror, &fence);
+		gsvm_op_tlb_inval_submit(mirror, &fence,
+					 drm_gpusvm_range_start(&r->base),
+					 drm_gpusvm_range_size(&r->base));
+		gsvm_tlb_inval_wait(mirror, &fence);
 	}
-	drm_gpusvm_unmap_pages(&mirror->gpusvm, &r->pages,
-			       gsvm_svm_range_npages(r), &ctx);
+	if (!READ_ONCE(mirror->wedged))
+		drm_gpusvm_unmap_pages(&mirror->gpusvm, &r->pages,
+				       gsvm_svm_range_npages(r), &ctx);
 	gsvm_svm_gc_add(mirror, r);
 	up_write(&mirror->gpusvm.notifier_lock);
 }
@@ -524,6 +540,8 @@ static int gsvm_svm_fault_once(struct gsvm_mirror *mirror, unsigned long addr,
 	unsigned long start, size;
 	int err;
 
+	if (READ_ONCE(mirror->wedged))
+		return -EIO;
 	gsvm_svm_gc_locked(mirror);
 
 	/*
@@ -589,8 +607,8 @@ static int gsvm_svm_fault_once(struct gsvm_mirror *mirror, unsigned long addr,
 		return -EAGAIN;
 	}
 	if (!r->gpu_mapped) {
-		mirror->ops->bind(mirror, start, r->pages.dma_addr,
-				  gsvm_svm_range_npages(r), ctx.read_only);
+		gsvm_op_bind(mirror, start, r->pages.dma_addr,
+			     gsvm_svm_range_npages(r), ctx.read_only);
 		r->read_only = ctx.read_only;
 		WRITE_ONCE(r->gpu_mapped, true);
 	}
@@ -615,8 +633,9 @@ static int gsvm_svm_fault_once(struct gsvm_mirror *mirror, unsigned long addr,
  * See DOC: SVM.
  *
  * Return: 0 if the access can be replayed, -EFAULT if the CPU has nothing
- * mapped at @addr, -EACCES for a write to read-only memory, -ENOMEM, or
- * -EBUSY if invalidations kept racing with the fault.
+ * mapped at @addr, -EACCES for a write to read-only memory, -ENOMEM,
+ * -EBUSY if invalidations kept racing with the fault, or -EIO if the
+ * mirror is wedged.
  */
 int gsvm_svm_fault(struct gsvm_mirror *mirror, u64 addr, bool write)
 {
@@ -715,9 +734,9 @@ void gsvm_svm_fini(struct gsvm_mirror *mirror)
 			}
 		}
 		if (zend) {
-			mirror->ops->tlb_inval_submit(mirror, &fence, zstart,
-						      zend - zstart);
-			mirror->ops->tlb_inval_wait(mirror, &fence);
+			gsvm_op_tlb_inval_submit(mirror, &fence, zstart,
+						 zend - zstart);
+			gsvm_tlb_inval_wait(mirror, &fence);
 		}
 		/* drm_gpusvm_range_remove() leaves the pages to range_free. */
 		drm_gpusvm_for_each_notifier(notifier, gpusvm, 0, mirror->svm_end) {
@@ -729,8 +748,10 @@ void gsvm_svm_fini(struct gsvm_mirror *mirror)
 				struct gsvm_svm_range *r = to_svm_range(range);
 
 				ctx.read_only = r->read_only;
-				drm_gpusvm_unmap_pages(gpusvm, &r->pages,
-						       gsvm_svm_range_npages(r), &ctx);
+				if (!READ_ONCE(mirror->wedged))
+					drm_gpusvm_unmap_pages(gpusvm, &r->pages,
+							       gsvm_svm_range_npages(r),
+							       &ctx);
 			}
 		}
 		up_write(&gpusvm->notifier_lock);

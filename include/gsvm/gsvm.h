@@ -21,6 +21,15 @@ struct drm_device;
 struct gsvm_mirror;
 
 /**
+ * GSVM_RANGE_MAX_PAGES - The largest range gsvm_range_bind() accepts, in pages
+ *
+ * drm_gpusvm_get_pages() allocates one &struct drm_pagemap_addr per page
+ * with kvmalloc(), which refuses (with a WARN) anything over INT_MAX bytes.
+ * Drivers cap bindings far lower; this is the hard limit.
+ */
+#define GSVM_RANGE_MAX_PAGES	(INT_MAX / sizeof(struct drm_pagemap_addr))
+
+/**
  * struct gsvm_tlb_inval_fence - One submitted GPU TLB invalidation
  * @base: Signalled by the backend when the invalidation has completed, with
  *	error -ETIME if it timed out. Embedded: never reference-counted beyond
@@ -64,11 +73,20 @@ struct gsvm_tlb_inval_fence {
  *	signals it on completion. Must not allocate or sleep. Called with the
  *	notifier lock held in write mode.
  * @tlb_inval_wait: (required) Wait until @fence is signalled. Returns 0,
- *	or -ETIME if the invalidation timed out; the backend must have made
- *	the TLB safe and signalled @fence by then (e.g. by a full flush), as
- *	the fence may live on the caller's stack. May be called more than
- *	once, and concurrently, for one submission. May be called with or
- *	without the notifier lock held; never allocates.
+ *	or -ETIME if the invalidation timed out. Either way the backend no
+ *	longer references @fence on return, as it may live on the caller's
+ *	stack. After -ETIME the TLB may still hold what the invalidation was
+ *	to drop (Xe's timeout flushes nothing): gsvm then calls
+ *	@tlb_inval_reset. May be called more than once, and concurrently, for
+ *	one submission. May be called with or without the notifier lock
+ *	held; never allocates.
+ * @tlb_inval_reset: (optional) Recover from a timed-out invalidation: make
+ *	sure no TLB of the GPU translates any address of the VM any more (a
+ *	full invalidation waited for, or an engine or GT reset) before
+ *	returning 0; return a negative error code if that could not be done.
+ *	Without it, or if it fails, gsvm wedges the mirror (see DOC: TLB
+ *	invalidation timeouts). May sleep; never allocates. Called with or
+ *	without the notifier lock held (write).
  * @gpu_idle: (optional) For a VM whose GPU work cannot take page faults
  *	(dma-fence mode): kick that work towards completion and return true
  *	if none is left that may access the mirror. Must not sleep or
@@ -99,6 +117,7 @@ struct gsvm_backend_ops {
 				 u64 start, u64 size);
 	int (*tlb_inval_wait)(struct gsvm_mirror *mirror,
 			      struct gsvm_tlb_inval_fence *fence);
+	int (*tlb_inval_reset)(struct gsvm_mirror *mirror);
 	bool (*gpu_idle)(struct gsvm_mirror *mirror);
 	void (*gpu_wait_idle)(struct gsvm_mirror *mirror);
 };
@@ -168,6 +187,11 @@ struct gsvm_range {
  * @gc_lock: Protects @gc_list. Innermost: nests inside the notifier lock.
  * @gc_list: SVM ranges the CPU unmapped, waiting for the garbage collector.
  * @gc_work: Runs the garbage collector outside the notifier.
+ * @wedged: A TLB invalidation timed out and could not be recovered from:
+ *	the GPU may still reach memory through stale translations, so no
+ *	page is DMA-unmapped and nothing is bound any more. Set with
+ *	WRITE_ONCE() by the waiter whose recovery failed, cleared only by
+ *	teardown if a last recovery succeeds; read with READ_ONCE().
  */
 struct gsvm_mirror {
 	struct drm_device *drm;
@@ -185,6 +209,7 @@ struct gsvm_mirror {
 	spinlock_t gc_lock; /* protects gc_list */
 	struct list_head gc_list;
 	struct work_struct gc_work;
+	bool wedged;
 };
 
 int gsvm_mirror_init(struct gsvm_mirror *mirror, struct drm_device *drm,
