@@ -28,6 +28,33 @@
  *   once; the flush happens later, after the CPU may have reused the pages.
  * - ``hang_tlb_inval`` (rw bool): invalidations never complete on their own;
  *   only the timeout recovers.
+ * - ``timeout_noflush`` (rw bool): a timeout signals the late fences with
+ *   -ETIME and flushes nothing, as Xe's does; the TLB keeps what the lost
+ *   requests were to drop until gsvm's recovery (tlb_inval_reset) flushes
+ *   the VM.
+ * - ``skip_tlb_reset`` (rw bool): that recovery reports success without
+ *   flushing anything (a bug injected for the self-checks).
+ * - ``fail_tlb_reset`` (rw bool): that recovery fails with -EIO: gsvm wedges
+ *   the mirror.
+ * - ``skip_zap`` (rw bool): zaps leave the page-table entries in place
+ *   (and report them live, so the TLB is still invalidated): the next walk
+ *   finds the old translation again.
+ * - ``tlb_inval_exact`` (rw bool): range invalidations flush exactly the
+ *   submitted range instead of widening it to an aligned power of two, so
+ *   that a range too short shows.
+ * - ``tlb_inval_short`` (rw bool): range invalidations flush the submitted
+ *   range less its last page, unwidened (a bug for the self-checks).
+ * - ``tlb_inval_asid1`` (rw bool): range invalidations flush address space 1
+ *   whatever VM they were for (a bug for the self-checks).
+ * - ``tlb_inval_next_seqno`` (rw): the seqno the next invalidation gets;
+ *   writable (1 .. %SIMGPU_TLB_INVAL_SEQNO_MAX - 1, else -EINVAL) only while
+ *   none is pending (-EBUSY), to test the wrap.
+ * - ``seqno_nowrap`` (rw bool): completion compares seqnos without wrap
+ *   handling, so a fence after the wrap signals before its invalidation
+ *   ran (a bug for the self-checks).
+ * - ``fold_no_flush_all`` (rw bool): a request that finds the ring full is
+ *   folded into the newest one without making that a full flush, so its
+ *   range is never flushed (a bug for the self-checks).
  * - ``drop_stale_tlb_hits`` (rw bool): a stale TLB hit is counted, then
  *   discarded and walked again instead of being used. Makes the ``skip_*``
  *   knobs memory-safe: without it, they let the simulated GPU write to
@@ -86,6 +113,21 @@ static int simgpu_reset_stats_set(void *data, u64 val)
 	return 0;
 }
 DEFINE_DEBUGFS_ATTRIBUTE(simgpu_reset_stats_fops, NULL, simgpu_reset_stats_set, "%llu\n");
+
+static int simgpu_next_seqno_get(void *data, u64 *val)
+{
+	*val = simgpu_tlb_inval_get_next_seqno(data);
+	return 0;
+}
+
+static int simgpu_next_seqno_set(void *data, u64 val)
+{
+	if (val > U32_MAX)
+		return -EINVAL;
+	return simgpu_tlb_inval_set_next_seqno(data, val);
+}
+DEFINE_DEBUGFS_ATTRIBUTE(simgpu_next_seqno_fops, simgpu_next_seqno_get,
+			 simgpu_next_seqno_set, "%llu\n");
 
 static ssize_t simgpu_hang_read(struct file *file, char __user *ubuf,
 				size_t count, loff_t *ppos)
@@ -159,6 +201,17 @@ void simgpu_debugfs_device_init(struct simgpu_device *gpu)
 	debugfs_create_bool("skip_tlb_inval", 0600, dir, &knobs->skip_tlb_inval);
 	debugfs_create_bool("skip_finish_wait", 0600, dir, &knobs->skip_finish_wait);
 	debugfs_create_file("hang_tlb_inval", 0600, dir, gpu, &simgpu_hang_fops);
+	debugfs_create_bool("timeout_noflush", 0600, dir, &knobs->timeout_noflush);
+	debugfs_create_bool("skip_tlb_reset", 0600, dir, &knobs->skip_tlb_reset);
+	debugfs_create_bool("fail_tlb_reset", 0600, dir, &knobs->fail_tlb_reset);
+	debugfs_create_bool("skip_zap", 0600, dir, &knobs->skip_zap);
+	debugfs_create_bool("tlb_inval_exact", 0600, dir, &knobs->tlb_inval_exact);
+	debugfs_create_bool("tlb_inval_short", 0600, dir, &knobs->tlb_inval_short);
+	debugfs_create_bool("tlb_inval_asid1", 0600, dir, &knobs->tlb_inval_asid1);
+	debugfs_create_file_unsafe("tlb_inval_next_seqno", 0600, dir, gpu,
+				   &simgpu_next_seqno_fops);
+	debugfs_create_bool("seqno_nowrap", 0600, dir, &knobs->seqno_nowrap);
+	debugfs_create_bool("fold_no_flush_all", 0600, dir, &knobs->fold_no_flush_all);
 	debugfs_create_bool("drop_stale_tlb_hits", 0600, dir, &knobs->drop_stale_tlb_hits);
 	debugfs_create_bool("skip_job_wait", 0600, dir, &knobs->skip_job_wait);
 	debugfs_create_bool("skip_exec_revalidate", 0600, dir, &knobs->skip_exec_revalidate);

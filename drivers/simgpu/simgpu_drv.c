@@ -276,10 +276,14 @@ static void simgpu_device_destroy(struct simgpu_device *gpu)
 	struct faux_device *fdev = gpu->faux;
 
 	drm_dev_unregister(&gpu->drm);
+	/*
+	 * First, so that no knob write (hang_tlb_inval kicks the queue) can
+	 * reach the invalidation queue once it is torn down.
+	 */
+	simgpu_debugfs_device_fini(gpu);
 	/* Completes the batches of closed files, releasing their VMs. */
 	simgpu_engine_fini(gpu);
 	simgpu_tlb_inval_fini(gpu);
-	simgpu_debugfs_device_fini(gpu);
 	WARN_ON(!ida_is_empty(&gpu->asids));
 	ida_destroy(&gpu->asids);
 	/* Drops the DRM device's last reference. */

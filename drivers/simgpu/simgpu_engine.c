@@ -14,6 +14,7 @@
 #include <linux/ktime.h>
 #include <linux/math.h>
 #include <linux/minmax.h>
+#include <linux/moduleparam.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
@@ -484,6 +485,7 @@ static void simgpu_job_free_work(struct work_struct *work)
 
 	dma_fence_put(job->in_fence);
 	dma_fence_put(job->fence);
+	atomic_dec(&job->vm->num_jobs);
 	simgpu_vm_put(job->vm);
 	kfree(job);
 }
@@ -579,6 +581,11 @@ static int simgpu_engine_revalidate_lock(struct simgpu_vm *vm)
 	return -EBUSY;
 }
 
+static unsigned int max_jobs_per_vm = 1024;
+module_param(max_jobs_per_vm, uint, 0644);
+MODULE_PARM_DESC(max_jobs_per_vm,
+		 "Batches one VM may have queued or running (default 1024); more fail with -ENOSPC");
+
 /**
  * simgpu_engine_exec_ioctl() - DRM_IOCTL_SIMGPU_EXEC
  * @drm: The DRM device.
@@ -594,7 +601,8 @@ static int simgpu_engine_revalidate_lock(struct simgpu_vm *vm)
  * -ENOENT for an unknown VM, an unknown syncobj or an in-syncobj without a
  * fence, -EPERM from another process, -EBUSY if the bindings of a
  * dma-fence mode VM kept being invalidated while they were revalidated,
- * -EINTR if killed meanwhile, -ENOMEM.
+ * -ENOSPC if the VM already has ``max_jobs_per_vm`` batches queued or
+ * running (wait for some to end), -EINTR if killed meanwhile, -ENOMEM.
  */
 int simgpu_engine_exec_ioctl(struct drm_device *drm, void *data, struct drm_file *file)
 {
@@ -629,12 +637,19 @@ int simgpu_engine_exec_ioctl(struct drm_device *drm, void *data, struct drm_file
 		       sizeof(struct drm_simgpu_user_fence)))
 		goto err_vm;
 
+	/*
+	 * Bounded, and charged to the caller: a flood fails, it does not
+	 * queue. Not -EAGAIN, which libdrm's drmIoctl() retries in a loop.
+	 */
+	err = -ENOSPC;
+	if (atomic_inc_return(&vm->num_jobs) > READ_ONCE(max_jobs_per_vm))
+		goto err_jobs;
 	err = -ENOMEM;
-	job = kzalloc_obj(*job);
+	job = kzalloc_obj(*job, GFP_KERNEL_ACCOUNT);
 	if (!job)
-		goto err_vm;
+		goto err_jobs;
 	if (!vm->fault_mode) {
-		fence = kzalloc_obj(*fence);
+		fence = kzalloc_obj(*fence, GFP_KERNEL_ACCOUNT);
 		if (!fence)
 			goto err_job;
 		snprintf(fence->timeline, sizeof(fence->timeline), "%s-engine",
@@ -710,6 +725,8 @@ err_fence:
 	kfree(fence);
 err_job:
 	kfree(job);
+err_jobs:
+	atomic_dec(&vm->num_jobs);
 err_vm:
 	simgpu_vm_put(vm);
 	return err;

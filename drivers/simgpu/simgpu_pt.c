@@ -9,7 +9,10 @@
 #include <linux/compiler.h>
 #include <linux/gfp.h>
 #include <linux/io.h>
+#include <linux/list.h>
 #include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/sizes.h>
 
 #include <drm/drm_pagemap.h>
@@ -28,12 +31,22 @@
  * %SIMGPU_PTE_WRITABLE.
  *
  * Directories are published with smp_store_release() by
- * simgpu_pt_prepare(), which gsvm serialises with &gsvm_mirror.lock, and
- * are freed only by simgpu_pt_fini() when the VM is released: the engine
- * walks the table without any page-table lock, under its GPU's
+ * simgpu_pt_prepare(), which gsvm serialises with &gsvm_mirror.lock. The
+ * engine walks the table without any page-table lock, under its GPU's
  * &simgpu_tlb.mmu_lock only. Leaf entries are written with WRITE_ONCE() by
  * gsvm's bind (notifier lock read and &gsvm_mirror.lock) and zap (notifier
  * lock write) callbacks and read with READ_ONCE() by the walker.
+ *
+ * Tables are charged to the caller's memory cgroup (__GFP_ACCOUNT), and a
+ * long prepare stops when the caller is killed. Each level-0 table counts
+ * the prepared ranges that cover it (in its page's &page.private):
+ * simgpu_pt_unprepare() takes a range's count back and unhooks the level-0
+ * tables no range covers any more, and a failed prepare undoes its own
+ * counts, so empty leaf tables do not pile up. No bind or zap can walk an
+ * unhooked table (no range covers it); the engine may have loaded its
+ * address just before, so it is freed only after a pass through the GPU's
+ * &simgpu_tlb.mmu_lock (simgpu_pt_free_tables()). Directories above level
+ * 0 (one per GiB and per 512 GiB) stay until simgpu_pt_fini().
  */
 
 #define SIMGPU_PT_LEVELS	4
@@ -55,7 +68,11 @@ static u64 *simgpu_pt_alloc_table(void)
 	/* gsvm hands out PAGE_SIZE chunks; the GPU pages must match. */
 	BUILD_BUG_ON(PAGE_SIZE != SIMGPU_PAGE_SIZE);
 
-	return (u64 *)get_zeroed_page(GFP_KERNEL);
+	u64 *table = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+
+	if (table)
+		set_page_private(virt_to_page(table), 0);
+	return table;
 }
 
 static u64 *simgpu_pt_table(u64 entry)
@@ -109,6 +126,7 @@ static void simgpu_pt_free_table(u64 *table, unsigned int level)
 				simgpu_pt_free_table(simgpu_pt_table(table[i]),
 						     level - 1);
 	}
+	set_page_private(virt_to_page(table), 0);
 	free_page((unsigned long)table);
 }
 
@@ -125,22 +143,88 @@ void simgpu_pt_fini(struct simgpu_pt *pt)
 	pt->root = NULL;
 }
 
+/* The number of prepared ranges covering a level-0 table. */
+static unsigned long *simgpu_pt_users(u64 *leaf)
+{
+	return &virt_to_page(leaf)->private;
+}
+
 /**
- * simgpu_pt_prepare() - Create the directories that map a range
+ * simgpu_pt_unprepare() - Give back what simgpu_pt_prepare() took for a range
+ * @pt: The page table.
+ * @start: First GPU virtual address of a range simgpu_pt_prepare() covered.
+ * @size: Its size.
+ * @freed: List the unhooked level-0 tables are added to (by &page.lru),
+ *	for simgpu_pt_free_tables().
+ *
+ * The range's leaf entries must have been zapped. Serialised with
+ * simgpu_pt_prepare() by the caller; does not allocate or sleep.
+ */
+void simgpu_pt_unprepare(struct simgpu_pt *pt, u64 start, u64 size,
+			 struct list_head *freed)
+{
+	u64 end = start + size;
+	u64 va;
+
+	for (va = start; va < end; va = simgpu_pt_leaf_span_end(va, end)) {
+		u64 *table = pt->root, *slot = NULL;
+		unsigned int level;
+		u64 entry;
+
+		for (level = SIMGPU_PT_LEVELS - 1; level > 0; level--) {
+			slot = &table[simgpu_pt_index(va, level)];
+			entry = READ_ONCE(*slot);
+			if (WARN_ON_ONCE(!simgpu_pte_valid(entry)))
+				return;
+			table = simgpu_pt_table(entry);
+		}
+		if (WARN_ON_ONCE(!*simgpu_pt_users(table)) || --*simgpu_pt_users(table))
+			continue;
+		/* No range covers it: no bind or zap walks it any more. */
+		WRITE_ONCE(*slot, 0);
+		list_add(&virt_to_page(table)->lru, freed);
+	}
+}
+
+/**
+ * simgpu_pt_free_tables() - Free the tables simgpu_pt_unprepare() unhooked
+ * @freed: The list.
+ *
+ * The caller has passed through the GPU's &simgpu_tlb.mmu_lock since they
+ * were unhooked, so no walker still holds one.
+ */
+void simgpu_pt_free_tables(struct list_head *freed)
+{
+	struct page *page, *next;
+
+	list_for_each_entry_safe(page, next, freed, lru) {
+		list_del(&page->lru);
+		set_page_private(page, 0);
+		__free_page(page);
+	}
+}
+
+/**
+ * simgpu_pt_prepare() - Create the tables that map a range
  * @pt: The page table.
  * @start: First GPU virtual address, page aligned.
  * @size: Size in bytes, page aligned, non-zero; @start + @size must not
  *	exceed %SIMGPU_VA_SIZE.
+ * @freed: On failure, the level-0 tables this call unhooked again (see
+ *	simgpu_pt_unprepare()).
  *
- * Allocates the missing directory levels. Tables created before a failure
- * stay: they are freed with the VM. The caller serialises calls on one page
- * table (gsvm holds &gsvm_mirror.lock); the engine may walk concurrently.
+ * Allocates the missing tables, charged to the caller's memory cgroup, and
+ * counts the range in every level-0 table it covers. On failure nothing of
+ * the range stays counted. The caller serialises calls on one page table
+ * (gsvm holds &gsvm_mirror.lock); the engine may walk concurrently.
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0, -ENOMEM, or -EINTR if the caller was killed meanwhile.
  */
-int simgpu_pt_prepare(struct simgpu_pt *pt, u64 start, u64 size)
+int simgpu_pt_prepare(struct simgpu_pt *pt, u64 start, u64 size,
+		      struct list_head *freed)
 {
 	u64 end = start + size;
+	int err = 0;
 	u64 va;
 
 	if (WARN_ON_ONCE(!size || end > SIMGPU_VA_SIZE || end < start))
@@ -150,6 +234,10 @@ int simgpu_pt_prepare(struct simgpu_pt *pt, u64 start, u64 size)
 		u64 *table = pt->root;
 		unsigned int level;
 
+		if (fatal_signal_pending(current)) {
+			err = -EINTR;
+			break;
+		}
 		for (level = SIMGPU_PT_LEVELS - 1; level > 0; level--) {
 			u64 *slot = &table[simgpu_pt_index(va, level)];
 			u64 entry = READ_ONCE(*slot);
@@ -157,17 +245,25 @@ int simgpu_pt_prepare(struct simgpu_pt *pt, u64 start, u64 size)
 			if (!simgpu_pte_valid(entry)) {
 				u64 *child = simgpu_pt_alloc_table();
 
-				if (!child)
-					return -ENOMEM;
+				if (!child) {
+					err = -ENOMEM;
+					break;
+				}
 				entry = virt_to_phys(child) | SIMGPU_PTE_VALID;
 				/* Publish the zeroed table to lockless walkers. */
 				smp_store_release(slot, entry);
 			}
 			table = simgpu_pt_table(entry);
 		}
+		if (err)
+			break;
+		++*simgpu_pt_users(table);
 	}
 
-	return 0;
+	/* Undo the counts of [start, va): those spans were complete. */
+	if (err && va > start)
+		simgpu_pt_unprepare(pt, start, va - start, freed);
+	return err;
 }
 
 /**

@@ -11,6 +11,7 @@
 #include "simgpu_types.h"
 
 struct drm_pagemap_addr;
+struct list_head;
 
 /** SIMGPU_PTE_VALID - The entry maps something. */
 #define SIMGPU_PTE_VALID	BIT_ULL(0)
@@ -55,7 +56,11 @@ static inline u64 simgpu_pte_addr(u64 pte)
 
 int simgpu_pt_init(struct simgpu_pt *pt);
 void simgpu_pt_fini(struct simgpu_pt *pt);
-int simgpu_pt_prepare(struct simgpu_pt *pt, u64 start, u64 size);
+int simgpu_pt_prepare(struct simgpu_pt *pt, u64 start, u64 size,
+		      struct list_head *freed);
+void simgpu_pt_unprepare(struct simgpu_pt *pt, u64 start, u64 size,
+			 struct list_head *freed);
+void simgpu_pt_free_tables(struct list_head *freed);
 void simgpu_pt_bind(struct simgpu_pt *pt, u64 start,
 		    const struct drm_pagemap_addr *dma, unsigned long npages,
 		    bool read_only);

@@ -35,7 +35,8 @@
  *
  * - simgpu_tlb_inval_submit() (gsvm's &gsvm_backend_ops.tlb_inval_submit)
  *   assigns a seqno (1 .. %SIMGPU_TLB_INVAL_SEQNO_MAX - 1, wrapping),
- *   widens the range to an aligned power of two, initialises the caller's
+ *   widens the range to an aligned power of two (not with
+ *   ``tlb_inval_exact``), initialises the caller's
  *   fence, adds it to the pending list and puts a request into a fixed ring.
  *   It never allocates or sleeps. If the ring is full, the new request is
  *   folded into the newest one, which becomes a full flush reporting the new
@@ -63,12 +64,13 @@
  *   returns at once, leaving the request queued: the TLB is flushed later,
  *   after the caller may already have released the pages.
  * - A timeout worker declares the oldest request lost once it is
- *   ``tlb_inval_timeout_ms`` old: it resets the TLB (full flush), drops
- *   every queued request, marks the fences of the late ones with -ETIME and
- *   signals all pending fences. A waiter that outlives the timeout runs the
- *   same recovery itself, so tlb_inval_wait() never returns before its
- *   fence is signalled and no longer referenced, as gsvm requires for
- *   fences on the stack.
+ *   ``tlb_inval_timeout_ms`` old: it resets the TLB (full flush; nothing
+ *   with ``timeout_noflush``, as on Xe), drops every queued request, marks
+ *   the fences of the late ones with -ETIME and signals all pending fences;
+ *   gsvm then recovers through simgpu_tlb_inval_reset_vm(). A waiter that
+ *   outlives the timeout runs the same timeout path itself, so
+ *   tlb_inval_wait() never returns before its fence is signalled and no
+ *   longer referenced, as gsvm requires for fences on the stack.
  *
  * The completion paths (timer and timeout worker) are fence signalling
  * critical sections (dma_fence_begin_signalling()) and do not allocate.
@@ -121,10 +123,16 @@ static u32 simgpu_tlb_inval_prev_seqno(u32 seqno)
 	return seqno == 1 ? SIMGPU_TLB_INVAL_SEQNO_MAX - 1 : seqno - 1;
 }
 
-/* Wrap-safe "@seqno is done once @done is", as xe_tlb_inval_seqno_past(). */
-static bool simgpu_tlb_inval_seqno_past(u32 seqno, u32 done)
+/*
+ * Wrap-safe "@seqno is done once @done is", as xe_tlb_inval_seqno_past();
+ * plain comparison with @nowrap (``seqno_nowrap``, a bug on purpose).
+ */
+static bool simgpu_tlb_inval_seqno_past(u32 seqno, u32 done, bool nowrap)
 {
 	s32 delta = (s32)seqno - (s32)done;
+
+	if (nowrap)
+		return done >= seqno;
 
 	if (delta < -(SIMGPU_TLB_INVAL_SEQNO_MAX / 2))
 		return false;
@@ -187,7 +195,9 @@ static void simgpu_tlb_inval_enqueue(struct simgpu_device *gpu, u32 seqno,
 		req = &ti->queue[(ti->head + ti->count - 1) % SIMGPU_TLB_INVAL_QUEUE_LEN];
 		req->seqno = seqno;
 		req->count++;
-		req->all = true;
+		/* Broken on purpose: the new request's range is not flushed. */
+		if (!READ_ONCE(gpu->knobs.fold_no_flush_all))
+			req->all = true;
 		return;
 	}
 
@@ -241,12 +251,13 @@ static void simgpu_tlb_inval_fence_signal(struct simgpu_tlb_inval *ti,
 /* Signal, in order, every pending fence whose seqno is done. */
 static void simgpu_tlb_inval_signal_done(struct simgpu_tlb_inval *ti)
 {
+	bool nowrap = READ_ONCE(tlb_inval_to_gpu(ti)->knobs.seqno_nowrap);
 	struct gsvm_tlb_inval_fence *fence, *next;
 
 	simgpu_tlb_inval_assert_held(ti);
 
 	list_for_each_entry_safe(fence, next, &ti->pending, link) {
-		if (!simgpu_tlb_inval_seqno_past(fence->seqno, ti->seqno_done))
+		if (!simgpu_tlb_inval_seqno_past(fence->seqno, ti->seqno_done, nowrap))
 			break;
 		simgpu_tlb_inval_fence_signal(ti, fence);
 	}
@@ -318,9 +329,11 @@ void simgpu_tlb_inval_observe(struct simgpu_device *gpu)
 }
 
 /*
- * The recovery path, like a GT reset: flush the whole TLB, which satisfies
- * every queued request, and signal every pending fence; those older than
- * the timeout carry -ETIME.
+ * The timeout path: drop every queued request and signal every pending
+ * fence; those older than the timeout carry -ETIME. Like a GT reset it
+ * flushes the whole TLB first, which satisfies every request, unless
+ * ``timeout_noflush``: then, as with Xe, the TLB keeps what the dropped
+ * requests were to take away until simgpu_tlb_inval_reset_vm().
  */
 static void simgpu_tlb_inval_reset(struct simgpu_device *gpu, ktime_t now)
 {
@@ -332,7 +345,8 @@ static void simgpu_tlb_inval_reset(struct simgpu_device *gpu, ktime_t now)
 	simgpu_tlb_assert_held(&gpu->tlb);
 	simgpu_tlb_inval_assert_held(ti);
 
-	simgpu_tlb_flush_all(&gpu->tlb);
+	if (!READ_ONCE(gpu->knobs.timeout_noflush))
+		simgpu_tlb_flush_all(&gpu->tlb);
 
 	while ((req = simgpu_tlb_inval_head(ti))) {
 		s64 age = ktime_to_ns(ktime_sub(now, req->submit_time));
@@ -452,7 +466,18 @@ void simgpu_tlb_inval_submit(struct simgpu_device *gpu,
 	ktime_t now;
 	u32 seqno;
 
-	len = simgpu_tlb_inval_widen(start, size, &astart);
+	if (READ_ONCE(gpu->knobs.tlb_inval_exact) || READ_ONCE(gpu->knobs.tlb_inval_short)) {
+		astart = start;
+		len = size;
+		/* Broken on purpose: the last page keeps its translation. */
+		if (READ_ONCE(gpu->knobs.tlb_inval_short) && len > SIMGPU_PAGE_SIZE)
+			len -= SIMGPU_PAGE_SIZE;
+	} else {
+		len = simgpu_tlb_inval_widen(start, size, &astart);
+	}
+	/* Broken on purpose: another VM's translations are dropped instead. */
+	if (READ_ONCE(gpu->knobs.tlb_inval_asid1))
+		asid = 1;
 
 	spin_lock_irqsave(&ti->lock, flags);
 
@@ -531,6 +556,79 @@ int simgpu_tlb_inval_wait(struct simgpu_device *gpu,
 	spin_unlock_irqrestore(&ti->lock, flags);
 
 	return err ? -ETIME : 0;
+}
+
+/**
+ * simgpu_tlb_inval_reset_vm() - Recover an address space after a timeout
+ * @gpu: The GPU.
+ * @asid: The address space.
+ *
+ * gsvm's &gsvm_backend_ops.tlb_inval_reset: drops every TLB entry of
+ * @asid, as a full invalidation of the VM, or a reset, would. Never
+ * allocates or sleeps.
+ *
+ * Return: 0, or -EIO with ``fail_tlb_reset``.
+ */
+int simgpu_tlb_inval_reset_vm(struct simgpu_device *gpu, u32 asid)
+{
+	if (READ_ONCE(gpu->knobs.fail_tlb_reset))
+		return -EIO;
+	if (READ_ONCE(gpu->knobs.skip_tlb_reset))
+		return 0;
+
+	spin_lock_bh(&gpu->tlb.mmu_lock);
+	simgpu_tlb_flush_asid(&gpu->tlb, asid);
+	spin_unlock_bh(&gpu->tlb.mmu_lock);
+	return 0;
+}
+
+/**
+ * simgpu_tlb_inval_set_next_seqno() - Choose the seqno of the next request
+ * @gpu: The GPU.
+ * @seqno: 1 .. %SIMGPU_TLB_INVAL_SEQNO_MAX - 1.
+ *
+ * For tests of the seqno wrap (debugfs ``tlb_inval_next_seqno``). Only
+ * while nothing is pending: the completed seqno becomes the one before.
+ *
+ * Return: 0, -EINVAL for a seqno out of range, -EBUSY if a fence is pending.
+ */
+int simgpu_tlb_inval_set_next_seqno(struct simgpu_device *gpu, u32 seqno)
+{
+	struct simgpu_tlb_inval *ti = &gpu->tlb_inval;
+	unsigned long flags;
+	int err = 0;
+
+	if (!seqno || seqno >= SIMGPU_TLB_INVAL_SEQNO_MAX)
+		return -EINVAL;
+
+	simgpu_tlb_inval_observe(gpu);
+	spin_lock_irqsave(&ti->lock, flags);
+	if (list_empty(&ti->pending) && !ti->count) {
+		ti->seqno = seqno;
+		ti->seqno_done = simgpu_tlb_inval_prev_seqno(seqno);
+	} else {
+		err = -EBUSY;
+	}
+	spin_unlock_irqrestore(&ti->lock, flags);
+	return err;
+}
+
+/**
+ * simgpu_tlb_inval_get_next_seqno() - The seqno the next request gets
+ * @gpu: The GPU.
+ *
+ * Return: That seqno.
+ */
+u32 simgpu_tlb_inval_get_next_seqno(struct simgpu_device *gpu)
+{
+	struct simgpu_tlb_inval *ti = &gpu->tlb_inval;
+	unsigned long flags;
+	u32 seqno;
+
+	spin_lock_irqsave(&ti->lock, flags);
+	seqno = ti->seqno;
+	spin_unlock_irqrestore(&ti->lock, flags);
+	return seqno;
 }
 
 /**

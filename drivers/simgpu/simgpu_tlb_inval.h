@@ -18,6 +18,9 @@ void simgpu_tlb_inval_submit(struct simgpu_device *gpu,
 int simgpu_tlb_inval_wait(struct simgpu_device *gpu,
 			  struct gsvm_tlb_inval_fence *fence);
 void simgpu_tlb_inval_kick(struct simgpu_device *gpu);
+int simgpu_tlb_inval_reset_vm(struct simgpu_device *gpu, u32 asid);
+int simgpu_tlb_inval_set_next_seqno(struct simgpu_device *gpu, u32 seqno);
+u32 simgpu_tlb_inval_get_next_seqno(struct simgpu_device *gpu);
 void simgpu_tlb_inval_poll(struct simgpu_device *gpu);
 void simgpu_tlb_inval_observe(struct simgpu_device *gpu);
 

@@ -105,6 +105,51 @@ struct simgpu_knobs {
 	/** @hang_tlb_inval: Requests never complete on their own. */
 	bool hang_tlb_inval;
 	/**
+	 * @timeout_noflush: A timeout signals the late fences with -ETIME
+	 *	and drops the requests without flushing the TLB, as Xe does.
+	 */
+	bool timeout_noflush;
+	/**
+	 * @skip_tlb_reset: The recovery op (gsvm's tlb_inval_reset) reports
+	 *	success without flushing anything (a bug injected for the
+	 *	self-checks).
+	 */
+	bool skip_tlb_reset;
+	/** @fail_tlb_reset: The recovery op fails with -EIO. */
+	bool fail_tlb_reset;
+	/**
+	 * @skip_zap: gsvm's zap leaves the leaf entries in place and still
+	 *	reports them live, so a TLB invalidation follows (a bug injected
+	 *	for the self-checks).
+	 */
+	bool skip_zap;
+	/**
+	 * @tlb_inval_exact: Range requests flush exactly the submitted range,
+	 *	not the aligned power of two a GuC request covers.
+	 */
+	bool tlb_inval_exact;
+	/**
+	 * @tlb_inval_short: Range requests flush the submitted range less
+	 *	its last page, unwidened (a bug injected for the self-checks).
+	 */
+	bool tlb_inval_short;
+	/**
+	 * @tlb_inval_asid1: Range requests flush address space 1, whatever
+	 *	VM they were for (a bug injected for the self-checks).
+	 */
+	bool tlb_inval_asid1;
+	/**
+	 * @seqno_nowrap: Completion compares seqnos as plain numbers, wrong
+	 *	across the wrap (a bug injected for the self-checks).
+	 */
+	bool seqno_nowrap;
+	/**
+	 * @fold_no_flush_all: A request folded into the newest one when the
+	 *	ring is full is dropped instead of turning it into a full flush
+	 *	(a bug injected for the self-checks).
+	 */
+	bool fold_no_flush_all;
+	/**
 	 * @drop_stale_tlb_hits: A stale TLB hit is counted, then discarded
 	 *	and treated as a miss instead of being used.
 	 */
@@ -333,6 +378,8 @@ struct simgpu_vm {
 	struct mm_struct *mm;
 	/** @num_bindings: Bindings live in @mirror. */
 	atomic_t num_bindings;
+	/** @num_jobs: Batches queued or running, up to ``max_jobs_per_vm``. */
+	atomic_t num_jobs;
 	/** @asid: Address-space id, unique on @gpu while the VM lives. */
 	u32 asid;
 	/** @fault_mode: Created with %DRM_SIMGPU_VM_CREATE_FAULT_MODE. */

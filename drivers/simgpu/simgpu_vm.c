@@ -10,6 +10,8 @@
 #include <linux/idr.h>
 #include <linux/kref.h>
 #include <linux/lockdep.h>
+#include <linux/minmax.h>
+#include <linux/moduleparam.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -60,6 +62,16 @@
 /* A generous cap: each binding costs a notifier and a DMA address array. */
 #define SIMGPU_VM_MAX_BINDINGS	65536
 
+static unsigned int max_bind_mb = 4096;
+module_param(max_bind_mb, uint, 0644);
+MODULE_PARM_DESC(max_bind_mb,
+		 "Largest userptr binding, in MiB (default 4096); larger binds fail with -E2BIG");
+
+static unsigned int max_vms_per_file = 64;
+module_param(max_vms_per_file, uint, 0644);
+MODULE_PARM_DESC(max_vms_per_file,
+		 "VMs one open file may hold at once (default 64; ASIDs are a shared 16-bit space); more fail with -ENOSPC");
+
 static struct simgpu_vm *mirror_to_vm(struct gsvm_mirror *mirror)
 {
 	return container_of(mirror, struct simgpu_vm, mirror);
@@ -75,12 +87,37 @@ static void simgpu_vm_assert_notifier_held_write(struct simgpu_vm *vm)
 	lockdep_assert_held_write(&vm->mirror.gpusvm.notifier_lock);
 }
 
+/* Free unhooked tables once no engine walker can still hold one. */
+static void simgpu_vm_free_tables(struct simgpu_vm *vm, struct list_head *freed)
+{
+	if (list_empty(freed))
+		return;
+	/* Walkers run under the MMU lock: once we got it, they are done. */
+	spin_lock_bh(&vm->gpu->tlb.mmu_lock);
+	spin_unlock_bh(&vm->gpu->tlb.mmu_lock);
+	simgpu_pt_free_tables(freed);
+}
+
 static int simgpu_vm_prepare(struct gsvm_mirror *mirror, u64 start, u64 size)
 {
 	struct simgpu_vm *vm = mirror_to_vm(mirror);
+	LIST_HEAD(freed);
+	int err;
 
 	lockdep_assert_held(&mirror->lock);
-	return simgpu_pt_prepare(&vm->pt, start, size);
+	err = simgpu_pt_prepare(&vm->pt, start, size, &freed);
+	simgpu_vm_free_tables(vm, &freed);
+	return err;
+}
+
+static void simgpu_vm_unprepare(struct gsvm_mirror *mirror, u64 start, u64 size)
+{
+	struct simgpu_vm *vm = mirror_to_vm(mirror);
+	LIST_HEAD(freed);
+
+	lockdep_assert_held(&mirror->lock);
+	simgpu_pt_unprepare(&vm->pt, start, size, &freed);
+	simgpu_vm_free_tables(vm, &freed);
 }
 
 static void simgpu_vm_bind_ptes(struct gsvm_mirror *mirror, u64 start,
@@ -99,6 +136,9 @@ static bool simgpu_vm_zap_ptes(struct gsvm_mirror *mirror, u64 start, u64 size)
 	struct simgpu_vm *vm = mirror_to_vm(mirror);
 
 	simgpu_vm_assert_notifier_held_write(vm);
+	/* Broken on purpose: the walk finds the old entries again. */
+	if (READ_ONCE(vm->gpu->knobs.skip_zap))
+		return true;
 	return simgpu_pt_zap(&vm->pt, start, size);
 }
 
@@ -116,6 +156,13 @@ static int simgpu_vm_tlb_inval_wait(struct gsvm_mirror *mirror,
 				    struct gsvm_tlb_inval_fence *fence)
 {
 	return simgpu_tlb_inval_wait(mirror_to_vm(mirror)->gpu, fence);
+}
+
+static int simgpu_vm_tlb_inval_reset(struct gsvm_mirror *mirror)
+{
+	struct simgpu_vm *vm = mirror_to_vm(mirror);
+
+	return simgpu_tlb_inval_reset_vm(vm->gpu, vm->asid);
 }
 
 /*
@@ -163,10 +210,12 @@ static void simgpu_vm_gpu_wait_idle(struct gsvm_mirror *mirror)
 
 static const struct gsvm_backend_ops simgpu_gsvm_ops = {
 	.prepare = simgpu_vm_prepare,
+	.unprepare = simgpu_vm_unprepare,
 	.bind = simgpu_vm_bind_ptes,
 	.zap = simgpu_vm_zap_ptes,
 	.tlb_inval_submit = simgpu_vm_tlb_inval_submit,
 	.tlb_inval_wait = simgpu_vm_tlb_inval_wait,
+	.tlb_inval_reset = simgpu_vm_tlb_inval_reset,
 	.gpu_idle = simgpu_vm_gpu_idle,
 	.gpu_wait_idle = simgpu_vm_gpu_wait_idle,
 };
@@ -174,10 +223,12 @@ static const struct gsvm_backend_ops simgpu_gsvm_ops = {
 /* SVM VMs are fault mode only: none of their work needs waiting for. */
 static const struct gsvm_backend_ops simgpu_gsvm_svm_ops = {
 	.prepare = simgpu_vm_prepare,
+	.unprepare = simgpu_vm_unprepare,
 	.bind = simgpu_vm_bind_ptes,
 	.zap = simgpu_vm_zap_ptes,
 	.tlb_inval_submit = simgpu_vm_tlb_inval_submit,
 	.tlb_inval_wait = simgpu_vm_tlb_inval_wait,
+	.tlb_inval_reset = simgpu_vm_tlb_inval_reset,
 };
 
 static struct simgpu_vm *simgpu_vm_create(struct simgpu_device *gpu, u32 flags)
@@ -185,7 +236,7 @@ static struct simgpu_vm *simgpu_vm_create(struct simgpu_device *gpu, u32 flags)
 	struct simgpu_vm *vm;
 	int err;
 
-	vm = kzalloc_obj(*vm);
+	vm = kzalloc_obj(*vm, GFP_KERNEL_ACCOUNT);
 	if (!vm)
 		return ERR_PTR(-ENOMEM);
 
@@ -195,6 +246,7 @@ static struct simgpu_vm *simgpu_vm_create(struct simgpu_device *gpu, u32 flags)
 	vm->fault_mode = flags & DRM_SIMGPU_VM_CREATE_FAULT_MODE;
 	vm->svm = flags & DRM_SIMGPU_VM_CREATE_SVM;
 	atomic_set(&vm->num_bindings, 0);
+	atomic_set(&vm->num_jobs, 0);
 
 	err = ida_alloc_range(&gpu->asids, 1, SIMGPU_MAX_ASID, GFP_KERNEL);
 	if (err < 0)
@@ -373,7 +425,8 @@ void simgpu_vm_file_close(struct drm_file *file)
  * @file: The DRM file.
  *
  * Return: 0, -EINVAL for malformed arguments, -EPERM without a user address
- * space, -ENOSPC if the GPU ran out of ASIDs, -ENOMEM.
+ * space, -ENOSPC if the GPU ran out of ASIDs or the file already holds
+ * ``max_vms_per_file`` VMs, -ENOMEM.
  */
 int simgpu_vm_create_ioctl(struct drm_device *drm, void *data, struct drm_file *file)
 {
@@ -398,7 +451,10 @@ int simgpu_vm_create_ioctl(struct drm_device *drm, void *data, struct drm_file *
 	if (IS_ERR(vm))
 		return PTR_ERR(vm);
 
-	err = xa_alloc(&sfile->vms, &id, vm, xa_limit_32b, GFP_KERNEL);
+	/* IDs 1 .. max_vms_per_file: at most that many VMs at once. */
+	err = xa_alloc(&sfile->vms, &id, vm,
+		       XA_LIMIT(1, max(READ_ONCE(max_vms_per_file), 1U)),
+		       GFP_KERNEL_ACCOUNT);
 	if (err) {
 		simgpu_vm_put(vm);
 		return err == -EBUSY ? -ENOSPC : err;
@@ -459,9 +515,11 @@ static bool simgpu_vm_range_valid(u64 addr, u64 range)
  * Return: 0, -EINVAL for malformed arguments (or an address below
  * %DRM_SIMGPU_SVM_END on an SVM VM), -ENOENT for an unknown VM,
  * -EPERM from another process, -EEXIST if the range overlaps a binding,
- * -ENOSPC past %SIMGPU_VM_MAX_BINDINGS bindings, -EFAULT if the memory is
- * not mapped with the needed access, -EBUSY if the CPU mapping kept changing
- * while it was being mirrored, -ENOMEM.
+ * -ENOSPC past %SIMGPU_VM_MAX_BINDINGS bindings, -E2BIG for a range over
+ * the ``max_bind_mb`` module parameter, -EFAULT if the memory is not mapped
+ * with the needed access, -EBUSY if the CPU mapping kept changing while it
+ * was being mirrored, -EINTR if the caller was killed meanwhile, -EIO if the
+ * VM is wedged after an unrecoverable TLB invalidation timeout, -ENOMEM.
  */
 int simgpu_vm_bind_ioctl(struct drm_device *drm, void *data, struct drm_file *file)
 {
@@ -476,6 +534,8 @@ int simgpu_vm_bind_ioctl(struct drm_device *drm, void *data, struct drm_file *fi
 	    !IS_ALIGNED(args->userptr, SIMGPU_PAGE_SIZE) ||
 	    args->userptr + args->range < args->userptr)
 		return -EINVAL;
+	if (args->range > (u64)READ_ONCE(max_bind_mb) << 20)
+		return -E2BIG;
 	if (!access_ok(u64_to_user_ptr(args->userptr), args->range))
 		return -EFAULT;
 

@@ -113,6 +113,10 @@ struct drm_simgpu_query {
 
 /**
  * struct drm_simgpu_vm_create - Create a GPU VM mirroring the caller's mm
+ *
+ * -ENOSPC if the GPU ran out of address-space ids (65535, shared by every
+ * user) or the file already holds the ``max_vms_per_file`` module
+ * parameter's number of VMs (default 64); -ENOMEM.
  */
 struct drm_simgpu_vm_create {
 	/** @extensions: Pointer to the first extension struct; must be 0. */
@@ -156,6 +160,13 @@ struct drm_simgpu_vm_destroy {
  * (or not writable, for a read-write binding), -EEXIST if the GPU range
  * overlaps an existing binding, -ENOSPC if the VM's binding limit (65536)
  * is reached, -EBUSY if the CPU range kept changing while it was faulted in.
+ * -E2BIG if @range is over the ``max_bind_mb`` module parameter (default
+ * 4096 MiB) or too many pages for the kernel to track in one binding (about
+ * 512 GiB of 4 KiB pages), checked before anything is allocated; the CPU
+ * range is checked next, so a bind of unmapped memory allocates nothing.
+ * Page tables are charged to the caller's memory cgroup. -EINTR if the
+ * caller is killed meanwhile, -ENOMEM, and -EIO once the VM is wedged (a
+ * TLB invalidation timed out and the GPU could not be recovered).
  */
 struct drm_simgpu_vm_bind {
 	/** @extensions: Pointer to the first extension struct; must be 0. */
@@ -216,8 +227,15 @@ struct drm_simgpu_vm_unbind {
  * replaced by the batch's completion fence, whose error is the result
  * (read it with drmSyncobjExportSyncFile() and SYNC_IOC_FILE_INFO);
  * @user_fence_addr must be 0. Before queuing the batch the ioctl
- * revalidates the VM's invalidated bindings: -ENOMEM, or -EBUSY if the CPU
- * mappings kept changing meanwhile.
+ * revalidates the VM's invalidated bindings: -ENOMEM, -EBUSY if the CPU
+ * mappings kept changing meanwhile, -EINTR if the caller is killed, -EIO if
+ * a binding needs revalidating on a wedged VM.
+ *
+ * On any VM: -ENOSPC if the VM already has the ``max_jobs_per_vm`` module
+ * parameter's number of batches queued or running (default 1024); wait for
+ * some to end and retry. (Not -EAGAIN, which libdrm's drmIoctl() would
+ * retry in a loop.) Batch memory is charged to the caller's memory
+ * cgroup.
  *
  * On a fault-mode VM, @out_syncobj must be 0 (-EINVAL). If
  * @user_fence_addr is non-zero, it is the CPU address of a
