@@ -343,6 +343,11 @@ uint64_t sg_stat(const struct sg_gpu *g, const char *name);
 int __sg_svm_stat(const char *name, uint64_t *val);
 /* Same; skips the subtest without it. */
 uint64_t sg_svm_stat(const char *name);
+/*
+ * Counter @name of /sys/kernel/debug/gsvm/stats (module-wide counters of
+ * every mirror); skips the subtest without that file.
+ */
+uint64_t sg_gsvm_stat(const char *name);
 /* The SVM mode gsvm gives new VMs: true for two-pass. Skips without it. */
 bool sg_svm_two_pass(void);
 
@@ -383,8 +388,9 @@ void sg_assert_slots_stable(struct sg_ctx *ctx, const uint32_t *view,
 
 /*
  * Slow TLB invalidations (SG_SLOW_INVAL_US) and a timeout well above
- * them, on every GPU of @ctx, restored after the subtest. Best effort: a
- * missing debugfs only weakens the test.
+ * them, on every GPU of @ctx, restored after the subtest. Skips the
+ * subtest without the latency knob: at the default latency the -busy
+ * checks could not see a stale write, so they would pass for nothing.
  */
 void sg_slow_tlb_inval(struct sg_ctx *ctx);
 /* Same with another latency (timeout: 50 times the latency). */

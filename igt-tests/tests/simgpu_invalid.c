@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -558,6 +559,194 @@ static void unbind_unknown_vm(int a)
 	check_unbind(-ENOENT, u_vm_bad);
 }
 
+#define SG_PARAM(name)	"/sys/module/simgpu/parameters/" name
+
+/* A simgpu module parameter, or skip the subtest without it. */
+static uint64_t sg_param(const char *path)
+{
+	char v[32];
+
+	igt_require_f(!igt_file_read(path, v, sizeof(v)), "no %s\n", path);
+	return strtoull(v, NULL, 0);
+}
+
+/* MemAvailable in KiB. */
+static uint64_t mem_available_kib(void)
+{
+	unsigned long long kib = 0;
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	igt_assert(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/* A binding over the max_bind_mb module parameter: -E2BIG, before anything else. */
+static void bind_too_large(int a)
+{
+	uint64_t max = sg_param(SG_PARAM("max_bind_mb")) << 20;
+	int i;
+
+	(void)a;
+	setup();
+	for_each_gpu(&ctx, i) {
+		struct drm_simgpu_vm_bind b = valid_bind(i);
+
+		b.range = max + pg;
+		if (b.addr + b.range > ctx.va_limit)
+			b.addr = 0;
+		igt_require_f(b.addr + b.range <= ctx.va_limit,
+			      "max_bind_mb is beyond the GPU VA space\n");
+		igt_assert_err(__sg_vm_bind(fd_of(i), &b), -E2BIG);
+		bind_control(i);
+	}
+}
+
+/*
+ * 127 TiB (page tables alone would take about 254 GiB): -E2BIG from
+ * simgpu's max_bind_mb; with that lifted, -EFAULT, as the userptr range
+ * does not fit in the user address space (gsvm's own limit,
+ * GSVM_RANGE_MAX_PAGES, is bind-1tib-readonly's).
+ */
+static void bind_127tib(int a)
+{
+	const uint64_t size = 127ull << 40;
+	char cap[32];
+	int i, k;
+
+	(void)a;
+	setup();
+	igt_require_f(ctx.va_limit >= size + (1ull << 40), "GPU VA space under 128 TiB\n");
+	snprintf(cap, sizeof(cap), "%llu", (unsigned long long)(size >> 20));
+	for (k = 0; k < 2; k++) {
+		if (k)
+			igt_assert_err(igt_file_set_tmp(SG_PARAM("max_bind_mb"), cap), 0);
+		for_each_gpu(&ctx, i) {
+			struct drm_simgpu_vm_bind b = valid_bind(i);
+
+			b.addr = 1ull << 40;
+			b.range = size;
+			igt_assert_err(__sg_vm_bind(fd_of(i), &b), k ? -EFAULT : -E2BIG);
+			bind_control(i);
+		}
+	}
+	igt_file_restore_all();
+}
+
+/*
+ * 256 GiB of unmapped memory with the size cap lifted: refused with
+ * -EFAULT before any page table is allocated (they would take 512 MiB), so
+ * the machine's free memory does not move.
+ */
+static void bind_unmapped_256gib_allocates_nothing(int a)
+{
+	const uint64_t size = 256ull << 30;
+	uint64_t before, after;
+	char cap[32];
+	void *hole;
+	int i;
+
+	(void)a;
+	setup();
+	igt_require_f(ctx.va_limit >= size + (1ull << 40), "GPU VA space under 1.25 TiB\n");
+	hole = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	igt_require_f(hole != MAP_FAILED, "cannot reserve 256 GiB: %s\n", strerror(errno));
+	igt_assert(!munmap(hole, size));
+	snprintf(cap, sizeof(cap), "%llu", (unsigned long long)(size >> 20));
+	igt_assert_err(igt_file_set_tmp(SG_PARAM("max_bind_mb"), cap), 0);
+	for_each_gpu(&ctx, i) {
+		struct drm_simgpu_vm_bind b = valid_bind(i);
+
+		b.addr = 1ull << 40;
+		b.range = size;
+		b.userptr = (uintptr_t)hole;
+		before = mem_available_kib();
+		igt_assert_err(__sg_vm_bind(fd_of(i), &b), -EFAULT);
+		after = mem_available_kib();
+		igt_info("GPU %u: MemAvailable %llu -> %llu KiB\n", ctx.gpu[i].index,
+			 (unsigned long long)before, (unsigned long long)after);
+		igt_assert_f(before < after + (64u << 10),
+			     "GPU %u: a refused 256 GiB bind kept %llu MiB\n", ctx.gpu[i].index,
+			     (unsigned long long)(before - after) >> 10);
+		bind_control(i);
+	}
+	igt_file_restore_all();
+}
+
+/*
+ * 1 TiB of read-only memory that is all there (an anonymous mapping reads
+ * as the zero page): too many pages for drm_gpusvm's arrays, so gsvm
+ * refuses it with -E2BIG before kvmalloc() would WARN.
+ */
+static void bind_1tib_readonly(int a)
+{
+	const uint64_t size = 1ull << 40;
+	char cap[32];
+	void *p;
+	int i;
+
+	(void)a;
+	setup();
+	igt_require_f(ctx.va_limit >= 2 * size, "GPU VA space under 2 TiB\n");
+	igt_require_f((size >> 12) > (2147483647ull / 16),
+		      "1 TiB is within gsvm's limit with this page size\n");
+	p = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	igt_require_f(p != MAP_FAILED, "cannot map 1 TiB: %s\n", strerror(errno));
+	snprintf(cap, sizeof(cap), "%llu", (unsigned long long)(size >> 20));
+	igt_assert_err(igt_file_set_tmp(SG_PARAM("max_bind_mb"), cap), 0);
+	for_each_gpu(&ctx, i) {
+		struct drm_simgpu_vm_bind b = valid_bind(i);
+
+		b.addr = 1ull << 40;
+		b.range = size;
+		b.userptr = (uintptr_t)p;
+		b.flags = DRM_SIMGPU_BIND_READONLY;
+		igt_assert_err(__sg_vm_bind(fd_of(i), &b), -E2BIG);
+		bind_control(i);
+	}
+	igt_file_restore_all();
+	munmap(p, size);
+}
+
+/* One file holds at most max_vms_per_file VMs: the next is -ENOSPC. */
+static void vm_create_too_many(int a)
+{
+	uint32_t max = sg_param(SG_PARAM("max_vms_per_file"));
+	uint32_t *vms;
+	unsigned int n;
+	int i;
+
+	(void)a;
+	setup();
+	igt_require_f(max <= 4096, "max_vms_per_file %u: too many to try\n", max);
+	vms = calloc(max, sizeof(*vms));
+	igt_assert(vms);
+	for_each_gpu(&ctx, i) {
+		struct drm_simgpu_vm_create c = { 0 };
+		int err = 0;
+
+		/* The context's own VM counts. */
+		for (n = 0; n < max; n++) {
+			memset(&c, 0, sizeof(c));
+			err = __sg_vm_create(fd_of(i), &c);
+			if (err)
+				break;
+			vms[n] = c.vm_id;
+		}
+		igt_assert_f(err == -ENOSPC && n == max - 1,
+			     "GPU %u: VM %u of a file with max_vms_per_file=%u: %s\n",
+			     ctx.gpu[i].index, n + 2, max, igt_errname(err));
+		while (n--)
+			sg_vm_destroy(fd_of(i), vms[n]);
+		sg_vm_destroy(fd_of(i), sg_vm_create(fd_of(i)));
+	}
+	free(vms);
+}
+
 static void unbind_twice(int a)
 {
 	int i;
@@ -587,6 +776,62 @@ static void exec_control(int i)
 	sg_write32(ctx.scratch + SG_SLOT_DW(i), 0);
 	igt_assert_err(sg_run(&ctx, i, good_batch(i)), 0);
 	igt_assert_eq_u32(ctx.scratch[SG_SLOT_DW(i)], 0x600d);
+}
+
+/*
+ * A flood of batches on one VM: past max_jobs_per_vm the exec fails with
+ * -ENOSPC instead of queueing without bound, and another file's batch on
+ * the same GPU still runs.
+ */
+static void exec_job_flood(int a)
+{
+	const unsigned int max = 8;
+	struct sg_job jobs[8], other;
+	uint64_t batches[9];
+	struct sg_batch b;
+	unsigned int n;
+	int i, err;
+
+	(void)a;
+	setup();
+	sg_param(SG_PARAM("max_jobs_per_vm"));
+	igt_assert_err(igt_file_set_tmp(SG_PARAM("max_jobs_per_vm"), "8"), 0);
+	for_each_gpu(&ctx, i) {
+		uint32_t vm2;
+		int fd2;
+
+		/*
+		 * One batch of 1 s; the others queue behind it (in order). All
+		 * are written first: a CPU write to a ring page not written yet
+		 * may invalidate the ring's binding, which on a dma-fence VM
+		 * waits for the running batch.
+		 */
+		sg_batch_start(&ctx, &b);
+		sg_emit_delay(&b, 1000000);
+		batches[0] = sg_batch_end(&b);
+		for (n = 1; n <= max; n++)
+			batches[n] = good_batch(i);
+		for (n = 0; n < max; n++)
+			igt_assert_err(__sg_submit(fd_of(i), vm_of(i), batches[n], 0, &jobs[n]), 0);
+		err = __sg_submit(fd_of(i), vm_of(i), batches[max], 0, &other);
+		igt_assert_f(err == -ENOSPC, "GPU %u: batch %u on a VM with max_jobs_per_vm=%u: %s\n",
+			     ctx.gpu[i].index, max + 1, max, igt_errname(err));
+
+		/* Another user of the GPU is not refused. */
+		fd2 = open(ctx.gpu[i].path, O_RDWR | O_CLOEXEC);
+		igt_assert(fd2 >= 0);
+		vm2 = sg_vm_create(fd2);
+		err = __sg_submit(fd2, vm2, 0, 0, &other);
+		igt_assert_f(!err, "GPU %u: another file's batch refused: %s\n",
+			     ctx.gpu[i].index, igt_errname(err));
+		sg_job_finish(&other);
+		sg_vm_destroy(fd2, vm2);
+		close(fd2);
+		for (n = 0; n < max; n++)
+			igt_assert_err(sg_job_finish(&jobs[n]), 0);
+		exec_control(i);
+	}
+	igt_file_restore_all();
 }
 
 static void check_exec(int err_expected, void (*mutate)(struct drm_simgpu_exec *))
@@ -1098,6 +1343,7 @@ static const struct igt_subtest tests[] = {
 	T("vm-create-nonzero-extensions", vm_create_nonzero_extensions),
 	T("vm-create-unknown-flags", vm_create_unknown_flags),
 	T("vm-create-nonzero-reserved", vm_create_nonzero_reserved),
+	T("vm-create-too-many", vm_create_too_many),
 	T("vm-destroy-nonzero-extensions", vm_destroy_nonzero_extensions),
 	T("vm-destroy-nonzero-pad", vm_destroy_nonzero_pad),
 	T("vm-destroy-nonzero-reserved", vm_destroy_nonzero_reserved),
@@ -1122,6 +1368,10 @@ static const struct igt_subtest tests[] = {
 	T("bind-partly-unmapped-userptr", bind_partly_unmapped_userptr),
 	T("bind-prot-none-userptr", bind_prot_none_userptr),
 	T("bind-same-twice", bind_same_twice),
+	T("bind-too-large", bind_too_large),
+	T("bind-127tib", bind_127tib),
+	T("bind-unmapped-256gib-allocates-nothing", bind_unmapped_256gib_allocates_nothing),
+	T("bind-1tib-readonly", bind_1tib_readonly),
 	{ "bind-overlap-start", bind_overlap, 0, 0 },
 	{ "bind-overlap-end", bind_overlap, 1, 0 },
 	{ "bind-overlap-inside", bind_overlap, 2, 0 },
@@ -1154,6 +1404,7 @@ static const struct igt_subtest tests[] = {
 	T("exec-unaligned-user-fence", exec_unaligned_user_fence),
 	T("exec-user-fence-value-without-addr", exec_user_fence_value_without_addr),
 	T("exec-user-fence-bad-addr", exec_user_fence_bad_addr),
+	T("exec-job-flood", exec_job_flood),
 	T("wait-ufence-nonzero-extensions", wait_ufence_nonzero_extensions),
 	T("wait-ufence-unknown-flags", wait_ufence_unknown_flags),
 	T("wait-ufence-nonzero-reserved", wait_ufence_nonzero_reserved),

@@ -5,7 +5,9 @@
  * simgpu_tlb: the TLB invalidation machinery seen through the driver's
  * debugfs counters and knobs: invalidations are submitted and completed
  * per GPU, no stale TLB hit happens, a hung invalidation is recovered by
- * the timeout path, gsvm's single-pass mode is still correct, and the
+ * the timeout path (gsvm recovers from a timeout that flushes nothing, and
+ * wedges the mirror if it cannot), gsvm's single-pass mode is still
+ * correct, and the
  * two-pass mode overlaps the invalidations of several GPUs.
  * Subtests skip when debugfs or the gsvm module parameter is missing.
  */
@@ -245,6 +247,250 @@ static void test_inval_timeout_recovers(int mode)
 	sg_ctx_fini(&ctx);
 }
 
+/*
+ * A timeout that flushes nothing, as Xe's does: the TLB still holds the
+ * translations the lost invalidation was to drop. gsvm must treat it as a
+ * hard event and recover (the backend's tlb_inval_reset) before munmap
+ * returns: no GPU may then write through the old translation.
+ */
+static void test_inval_timeout_noflush(int mode)
+{
+	struct sg_stats before[SG_MAX_GPUS], after[SG_MAX_GPUS];
+	uint32_t warm[SG_MAX_GPUS];
+	uint64_t rec0, rec;
+	struct sg_witness x;
+	struct sg_ctx ctx;
+	int i, err;
+
+	sg_ctx_init(&ctx, mode);
+	witness_warm(&ctx, &x, warm);
+	read_stats(&ctx, before);
+	rec0 = sg_gsvm_stat("tlb_inval_recovered");
+	sg_ctx_knob_set_tmp(&ctx, "tlb_inval_timeout_ms", "100");
+	sg_ctx_knob_set_tmp(&ctx, "timeout_noflush", "Y");
+	sg_ctx_knob_set_tmp(&ctx, "hang_tlb_inval", "Y");
+
+	igt_assert(!munmap(x.a, x.size));
+
+	for_each_gpu(&ctx, i) {
+		err = sg_gpu_write32(&ctx, i, x.gpu + SG_SLOT(i), sg_cookie());
+		igt_assert_f(err == -EFAULT,
+			     "GPU %u: write after munmap with a timed-out invalidation: %s%s\n",
+			     ctx.gpu[i].index, igt_errname(err),
+			     err ? "" : ": it went through a stale translation");
+	}
+	for_each_gpu(&ctx, i)
+		igt_assert_f(x.w[SG_SLOT_DW(i)] == warm[i],
+			     "GPU %u: stale translation: its write landed in the unmapped pages (%#x -> %#x)\n",
+			     ctx.gpu[i].index, warm[i], x.w[SG_SLOT_DW(i)]);
+	read_stats(&ctx, after);
+	for_each_gpu(&ctx, i)
+		igt_assert_f(delta(&after[i], &before[i], "tlb_inval_timeouts") >= 1,
+			     "GPU %u: no TLB invalidation timeout counted\n",
+			     ctx.gpu[i].index);
+	rec = sg_gsvm_stat("tlb_inval_recovered") - rec0;
+	igt_assert_f(rec >= (uint64_t)ctx.n,
+		     "gsvm recovered from %" PRIu64 " timeouts, expected at least %d\n",
+		     rec, ctx.n);
+	igt_file_restore_all();
+	sg_ctx_fini(&ctx);
+}
+
+/*
+ * A timeout the backend cannot recover from: the mirror must be wedged
+ * (counted, and every later bind fails with -EIO) rather than treat the
+ * invalidation as done. Closing the VM with recovery working again must
+ * tear it down cleanly.
+ */
+static void test_inval_timeout_unrecoverable(int mode)
+{
+	uint32_t warm[SG_MAX_GPUS];
+	uint64_t wedged0, wedged, va;
+	struct sg_witness x;
+	struct sg_ctx ctx;
+	int i, err;
+
+	sg_ctx_init(&ctx, mode);
+	witness_warm(&ctx, &x, warm);
+	wedged0 = sg_gsvm_stat("mirrors_wedged");
+	sg_ctx_knob_set_tmp(&ctx, "tlb_inval_timeout_ms", "100");
+	sg_ctx_knob_set_tmp(&ctx, "timeout_noflush", "Y");
+	sg_ctx_knob_set_tmp(&ctx, "fail_tlb_reset", "Y");
+	sg_ctx_knob_set_tmp(&ctx, "hang_tlb_inval", "Y");
+
+	igt_assert(!munmap(x.a, x.size));
+
+	wedged = sg_gsvm_stat("mirrors_wedged") - wedged0;
+	igt_assert_f(wedged == (uint64_t)ctx.n,
+		     "%" PRIu64 " mirrors wedged after an unrecoverable timeout, expected %d\n",
+		     wedged, ctx.n);
+	va = sg_va_alloc(&ctx, ctx.page_size);
+	for_each_gpu(&ctx, i) {
+		err = __sg_bind(ctx.gpu[i].fd, ctx.gpu[i].vm, va, ctx.page_size,
+				ctx.scratch, 0);
+		igt_assert_f(err == -EIO, "GPU %u: bind on a wedged VM: %s, expected -EIO\n",
+			     ctx.gpu[i].index, igt_errname(err));
+	}
+	igt_file_restore_all();
+	sg_ctx_fini(&ctx);
+}
+
+/* After munmap, GPU i's write at @addr must fault and leave @view alone. */
+static void assert_no_stale_write(struct sg_ctx *ctx, uint64_t addr, const uint32_t *view,
+				  const uint32_t *warm, const char *what)
+{
+	int i, err;
+
+	for_each_gpu(ctx, i) {
+		err = sg_gpu_write32(ctx, i, addr + SG_SLOT(i), sg_cookie());
+		igt_assert_f(err == -EFAULT, "GPU %u: write to %s after munmap: %s%s\n",
+			     ctx->gpu[i].index, what, igt_errname(err),
+			     err ? "" : ": it went through a stale translation");
+		igt_assert_f(view[SG_SLOT_DW(i)] == warm[i],
+			     "GPU %u: stale translation: its write landed in %s (%#x -> %#x)\n",
+			     ctx->gpu[i].index, what, warm[i], view[SG_SLOT_DW(i)]);
+	}
+}
+
+/*
+ * With invalidations flushing exactly the range gsvm asks for (no GuC
+ * widening to cover for a short one), munmap of a 4-page buffer whose
+ * every page the GPUs have translated must leave no translation of its
+ * last page.
+ */
+static void test_inval_exact_range(int mode)
+{
+	const unsigned int npages = 4;
+	uint32_t warm[SG_MAX_GPUS];
+	struct sg_witness x;
+	struct sg_ctx ctx;
+	uint64_t last;
+	unsigned int p;
+	int i;
+
+	sg_ctx_init(&ctx, mode);
+	sg_ctx_knob_set_tmp(&ctx, "tlb_inval_exact", "Y");
+	sg_witness_init(&ctx, &x, npages * ctx.page_size, MAP_SHARED);
+	sg_bind_all(&ctx, x.a, x.size, x.gpu, 0);
+	for_each_gpu(&ctx, i)
+		warm[i] = sg_cookie();
+	for (p = 0; p < npages; p++)
+		sg_warm_slots(&ctx, x.gpu + p * ctx.page_size,
+			      x.w + p * ctx.page_size / 4, warm);
+	last = (npages - 1) * ctx.page_size;
+
+	igt_assert(!munmap(x.a, x.size));
+	assert_no_stale_write(&ctx, x.gpu + last, x.w + last / 4, warm,
+			      "the last page");
+	igt_file_restore_all();
+	sg_ctx_fini(&ctx);
+}
+
+/*
+ * The context's VMs get address-space ids other than 1 (another file's VM
+ * holds the lowest free one, 1, on every GPU): their invalidations must
+ * drop their own translations.
+ */
+static void test_inval_asid_not_1(int mode)
+{
+	struct sg_gpu holders[SG_MAX_GPUS];
+	uint32_t warm[SG_MAX_GPUS];
+	struct sg_witness x;
+	struct sg_ctx ctx;
+	int n, k;
+
+	n = sg_open_all(holders, SG_MAX_GPUS);
+	igt_require_f(n > 0, "no simgpu device\n");
+	for (k = 0; k < n; k++)
+		sg_vm_create(holders[k].fd);
+
+	sg_ctx_init(&ctx, mode);
+	witness_warm(&ctx, &x, warm);
+	igt_assert(!munmap(x.a, x.size));
+	assert_no_stale_write(&ctx, x.gpu, x.w, warm, "the unmapped pages");
+	sg_ctx_fini(&ctx);
+	for (k = 0; k < n; k++)
+		close(holders[k].fd);
+}
+
+/* simgpu's SIMGPU_TLB_INVAL_SEQNO_MAX: seqnos run 1 .. this - 1. */
+#define SG_TLB_INVAL_SEQNO_MAX	0x100000u
+
+/*
+ * Invalidations across the seqno wrap (the next seqno set just below it):
+ * each must still complete before munmap returns, so no GPU write goes
+ * through the old translation.
+ */
+static void test_inval_seqno_wrap(int mode)
+{
+	uint32_t warm[SG_MAX_GPUS];
+	struct sg_witness x;
+	struct sg_ctx ctx;
+	char v[32];
+	int i, round;
+
+	sg_ctx_init(&ctx, mode);
+	/* Slow enough that a fence signalled early is seen before the flush. */
+	sg_slow_tlb_inval(&ctx);
+	snprintf(v, sizeof(v), "%u", SG_TLB_INVAL_SEQNO_MAX - 3);
+	for_each_gpu(&ctx, i)
+		igt_require_f(!sg_knob_write(&ctx.gpu[i], "tlb_inval_next_seqno", v),
+			      "GPU %u: no tlb_inval_next_seqno knob\n", ctx.gpu[i].index);
+	for (round = 0; round < 6; round++) {
+		witness_warm(&ctx, &x, warm);
+		igt_assert(!munmap(x.a, x.size));
+		assert_no_stale_write(&ctx, x.gpu, x.w, warm, "the unmapped pages");
+	}
+	for_each_gpu(&ctx, i) {
+		igt_assert(!sg_knob_read(&ctx.gpu[i], "tlb_inval_next_seqno", v, sizeof(v)));
+		igt_assert_f(strtoul(v, NULL, 0) < SG_TLB_INVAL_SEQNO_MAX - 3,
+			     "GPU %u: the seqno did not wrap (next %s)\n", ctx.gpu[i].index, v);
+	}
+	igt_file_restore_all();
+	sg_ctx_fini(&ctx);
+}
+
+/*
+ * More invalidations outstanding on a GPU than its request ring holds
+ * (128): one munmap of 136 one-page bindings. The requests past the ring
+ * are folded into its newest one, which must then flush everything: no
+ * page may keep its translation.
+ */
+static void test_inval_ring_fold(int mode)
+{
+	const unsigned int npages = 136;
+	uint32_t warm[SG_MAX_GPUS];
+	struct sg_witness x;
+	struct sg_ctx ctx;
+	char what[32];
+	unsigned int p;
+	uint64_t pg;
+	int i;
+
+	sg_ctx_init(&ctx, mode);
+	pg = ctx.page_size;
+	sg_slow_tlb_inval_us(&ctx, 20000);
+	sg_witness_init(&ctx, &x, npages * pg, MAP_SHARED);
+	for (p = 0; p < npages; p++)
+		sg_bind_all(&ctx, (char *)x.a + p * pg, pg, x.gpu + p * pg, 0);
+	for_each_gpu(&ctx, i)
+		warm[i] = sg_cookie();
+	for (p = 0; p < npages; p++)
+		sg_warm_slots(&ctx, x.gpu + p * pg, x.w + p * pg / 4, warm);
+
+	igt_assert(!munmap(x.a, x.size));
+	/*
+	 * Last page first: the TLB (64 entries) still holds the pages warmed
+	 * last, which are also the requests that found the ring full.
+	 */
+	for (p = npages; p-- > 0;) {
+		snprintf(what, sizeof(what), "page %u", p);
+		assert_no_stale_write(&ctx, x.gpu + p * pg, x.w + p * pg / 4, warm, what);
+	}
+	igt_file_restore_all();
+	sg_ctx_fini(&ctx);
+}
+
 static void require_two_pass_param(void)
 {
 	char v[16];
@@ -384,6 +630,12 @@ static const struct igt_subtest tests[] = {
 	PAIR("stats-tlb-hits", test_stats_tlb_hits),
 	PAIR("stats-no-stale-tlb-hits", test_stats_no_stale_tlb_hits),
 	PAIR("inval-timeout-recovers", test_inval_timeout_recovers),
+	PAIR("inval-timeout-noflush-recovers", test_inval_timeout_noflush),
+	PAIR("inval-timeout-unrecoverable-wedges", test_inval_timeout_unrecoverable),
+	PAIR("inval-exact-range", test_inval_exact_range),
+	PAIR("inval-asid-not-1", test_inval_asid_not_1),
+	PAIR("inval-seqno-wrap", test_inval_seqno_wrap),
+	PAIR("inval-ring-fold", test_inval_ring_fold),
 	PAIR("single-pass-remap", test_single_pass_remap),
 	PAIR("single-pass-munmap-busy", test_single_pass_munmap_busy),
 	{ "two-pass-overlaps-gpus", test_two_pass_overlaps_gpus, SG_ALL, 0 },
