@@ -11,6 +11,8 @@
 #     crashes, times out or exits with a status its subtests do not explain
 #     is one more failure, and so is a binary whose every subtest skips
 #     while simgpu is loaded
+#  2b. the multi-GPU subtests igt-tests/rig.list names, with simgpu
+#     reloaded for $RIG_GPUS (16) GPUs, as "igt16/BINARY/SUBTEST"
 #  3. self-checks from igt-tests/selfcheck.list, lines "KNOB BINARY GLOB
 #     [MESSAGE]" (MESSAGE: the rest of the line, a fixed string):
 #     with /sys/kernel/debug/simgpu/gpu*/KNOB set to 1 (a bug injected into
@@ -35,7 +37,8 @@
 # driver folder not written yet) are skipped; a module whose folder has a
 # Kbuild but no built .ko is a failure.
 #
-# Env: NUM_GPUS (4), TEST_TIMEOUT seconds per test binary (600),
+# Env: NUM_GPUS (4), RIG_GPUS (16; 0 leaves step 2b out; so does IGT_TESTS),
+#      TEST_TIMEOUT seconds per test binary (600),
 #      IGT_TESTS="bin ..." run only these binaries (default: all of TESTS),
 #      RUN_SELFCHECK=0, RUN_KUNIT=0 leave those parts out (for quick runs),
 #      GSVM_MUTANTS folder of mutant drm_gpusvm helpers (default: none),
@@ -53,6 +56,7 @@ export GSVM_REPO
 . "$here/guest-lib.sh"
 
 num_gpus=${NUM_GPUS:-4}
+rig_gpus=${RIG_GPUS:-16}
 test_timeout=${TEST_TIMEOUT:-600}
 igt=$GSVM_REPO/igt-tests
 bindir=$igt/build
@@ -372,6 +376,27 @@ main() {
 			 else list_entries "$igt/TESTS"; fi)
 	else
 		echo "== igt-tests: no igt-tests/TESTS, nothing to run"
+	fi
+
+	# Rig-sized runs: the multi-GPU subtests of igt-tests/rig.list with
+	# simgpu reloaded for $RIG_GPUS GPUs, then back to $num_gpus.
+	if [ -f "$igt/rig.list" ] && [ "$rig_gpus" != 0 ] && [ -z "${IGT_TESTS:-}" ]; then
+		echo "== igt-tests at $rig_gpus GPUs"
+		if gsvm_unload simgpu 2>>"$logdir/unload.log" &&
+		   gsvm_load "$GSVM_REPO/drivers/simgpu/simgpu.ko" "num_gpus=$rig_gpus" \
+			2>"$logdir/load-simgpu-$rig_gpus.log"; then
+			while read -r bin globs; do
+				run_igt "$logdir/igt$rig_gpus-$bin.log" "igt$rig_gpus/$bin" \
+					"$bindir/$bin" --run-subtest "$globs"
+			done < <(list_entries "$igt/rig.list")
+			gsvm_unload simgpu 2>>"$logdir/unload.log" ||
+				fail "module-unload (simgpu after the $rig_gpus-GPU runs)"
+		else
+			fail "load-simgpu (num_gpus=$rig_gpus)"
+		fi
+		gsvm_mod_loaded simgpu ||
+			gsvm_load "$GSVM_REPO/drivers/simgpu/simgpu.ko" "num_gpus=$num_gpus" ||
+			fail "load-simgpu (num_gpus=$num_gpus after the $rig_gpus-GPU runs)"
 	fi
 
 	# Self-checks: each injected bug must be caught
