@@ -19,9 +19,8 @@
 # (a writable directory that comes back to the host), PATH with /usr/sbin,
 # debugfs and tracefs mounted, the host's perf and trace-cmd available.
 #
-# Env: KDIR (default: the production kernel; a debug KDIR works too, but
-#      with NUM_GPUS above 8 its DMA-API debugging WARNs, see
-#      docs/benchmark.rst), NUM_GPUS (16), BENCH_TIMEOUT seconds (3600),
+# Env: KDIR (default: the production kernel; a debug KDIR works too, with
+#      debug-kernel timings), NUM_GPUS (16), BENCH_TIMEOUT seconds (3600),
 #      other BENCH_* variables are passed on to run-bench.sh,
 #      BENCH_OUT (default $GSVM_CACHE/bench/<date>-<time>)
 
