@@ -63,6 +63,33 @@ static inline bool gsvm_op_gpu_idle(struct gsvm_mirror *mirror)
 	return idle;
 }
 
+/* Whether the mirror is wedged (DOC: TLB invalidation timeouts). */
+static inline bool gsvm_mirror_wedged(const struct gsvm_mirror *mirror)
+{
+	return READ_ONCE(mirror->wedged);
+}
+
+/*
+ * drm_gpusvm_unmap_pages() and drm_gpusvm_free_pages(), except on a wedged
+ * mirror: the GPU may still reach those pages, so they stay DMA-mapped.
+ */
+static inline void gsvm_unmap_pages(struct gsvm_mirror *mirror,
+				    struct drm_gpusvm_pages *pages,
+				    unsigned long npages,
+				    const struct drm_gpusvm_ctx *ctx)
+{
+	if (!gsvm_mirror_wedged(mirror))
+		drm_gpusvm_unmap_pages(&mirror->gpusvm, pages, npages, ctx);
+}
+
+static inline void gsvm_free_pages(struct gsvm_mirror *mirror,
+				   struct drm_gpusvm_pages *pages,
+				   unsigned long npages)
+{
+	if (!gsvm_mirror_wedged(mirror))
+		drm_gpusvm_free_pages(&mirror->gpusvm, pages, npages);
+}
+
 /* Module-wide counters (debugfs ``stats``, DOC: gsvm debugfs). */
 struct gsvm_stats {
 	atomic64_t tlb_inval_timeouts;

@@ -95,6 +95,19 @@
 
 struct gsvm_stats gsvm_stats;
 
+/* The backend's recovery, counted; -EOPNOTSUPP without one. */
+static int gsvm_tlb_inval_recover(struct gsvm_mirror *mirror)
+{
+	int err;
+
+	if (!mirror->ops->tlb_inval_reset)
+		return -EOPNOTSUPP;
+	err = mirror->ops->tlb_inval_reset(mirror);
+	if (!err)
+		atomic64_inc(&gsvm_stats.tlb_inval_recovered);
+	return err;
+}
+
 /**
  * gsvm_tlb_inval_wait() - Wait for a TLB invalidation, recovering from a timeout
  * @mirror: The mirror.
@@ -119,11 +132,9 @@ int gsvm_tlb_inval_wait(struct gsvm_mirror *mirror,
 	atomic64_inc(&gsvm_stats.tlb_inval_timeouts);
 	drm_warn_once(mirror->drm, "%s: TLB invalidation timed out (%d), recovering\n",
 		      mirror->name, err);
-	err = mirror->ops->tlb_inval_reset ? mirror->ops->tlb_inval_reset(mirror) : -EOPNOTSUPP;
-	if (!err) {
-		atomic64_inc(&gsvm_stats.tlb_inval_recovered);
+	err = gsvm_tlb_inval_recover(mirror);
+	if (!err)
 		return 0;
-	}
 
 	if (!xchg(&mirror->wedged, true)) {
 		atomic64_inc(&gsvm_stats.mirrors_wedged);
@@ -137,10 +148,9 @@ int gsvm_tlb_inval_wait(struct gsvm_mirror *mirror,
 /* Teardown: one more recovery for a wedged mirror; false if still wedged. */
 static bool gsvm_mirror_unwedge(struct gsvm_mirror *mirror)
 {
-	if (!READ_ONCE(mirror->wedged))
+	if (!gsvm_mirror_wedged(mirror))
 		return true;
-	if (mirror->ops->tlb_inval_reset && !mirror->ops->tlb_inval_reset(mirror)) {
-		atomic64_inc(&gsvm_stats.tlb_inval_recovered);
+	if (!gsvm_tlb_inval_recover(mirror)) {
 		WRITE_ONCE(mirror->wedged, false);
 		return true;
 	}
@@ -297,20 +307,27 @@ EXPORT_SYMBOL_NS_GPL(gsvm_mirror_fini, "GSVM");
  *   SVM mirrors; their ranges are ``ranges_live`` of ``svm_stats``).
  */
 
+#define GSVM_STAT(name) { #name, &gsvm_stats.name }
+
+static const struct {
+	const char *name;
+	atomic64_t *value;
+} gsvm_stat_files[] = {
+	GSVM_STAT(tlb_inval_timeouts),
+	GSVM_STAT(tlb_inval_recovered),
+	GSVM_STAT(mirrors_wedged),
+	GSVM_STAT(mirrors_live),
+	GSVM_STAT(ranges_live),
+	GSVM_STAT(svm_notifiers_live),
+};
+
 static int gsvm_stats_show(struct seq_file *m, void *data)
 {
-	seq_printf(m, "tlb_inval_timeouts %lld\n",
-		   atomic64_read(&gsvm_stats.tlb_inval_timeouts));
-	seq_printf(m, "tlb_inval_recovered %lld\n",
-		   atomic64_read(&gsvm_stats.tlb_inval_recovered));
-	seq_printf(m, "mirrors_wedged %lld\n",
-		   atomic64_read(&gsvm_stats.mirrors_wedged));
-	seq_printf(m, "mirrors_live %lld\n",
-		   atomic64_read(&gsvm_stats.mirrors_live));
-	seq_printf(m, "ranges_live %lld\n",
-		   atomic64_read(&gsvm_stats.ranges_live));
-	seq_printf(m, "svm_notifiers_live %lld\n",
-		   atomic64_read(&gsvm_stats.svm_notifiers_live));
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(gsvm_stat_files); i++)
+		seq_printf(m, "%s %lld\n", gsvm_stat_files[i].name,
+			   atomic64_read(gsvm_stat_files[i].value));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(gsvm_stats);

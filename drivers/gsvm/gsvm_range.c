@@ -115,11 +115,7 @@ static void gsvm_range_unmap_pages(struct gsvm_range *range)
 	};
 
 	gsvm_assert_notifier_write_locked(mirror);
-	/* The GPU may still reach them: see DOC: TLB invalidation timeouts. */
-	if (READ_ONCE(mirror->wedged))
-		return;
-	drm_gpusvm_unmap_pages(&mirror->gpusvm, &range->pages,
-			       gsvm_range_npages(range), &ctx);
+	gsvm_unmap_pages(mirror, &range->pages, gsvm_range_npages(range), &ctx);
 }
 
 static void gsvm_range_tlb_inval_sync(struct gsvm_range *range)
@@ -340,7 +336,7 @@ static int gsvm_range_validate(struct gsvm_range *range)
 	trace_gsvm_range_validate(range);
 
 	for (tries = 0; tries < GSVM_VALIDATE_TRIES; tries++) {
-		if (READ_ONCE(mirror->wedged))
+		if (gsvm_mirror_wedged(mirror))
 			return -EIO;
 		err = drm_gpusvm_get_pages(&mirror->gpusvm, &range->pages,
 					   mirror->mm, &range->notifier,
@@ -352,7 +348,7 @@ static int gsvm_range_validate(struct gsvm_range *range)
 		drm_gpusvm_notifier_lock(&mirror->gpusvm);
 		if (mmu_interval_read_retry(&range->notifier,
 					    range->pages.notifier_seq) ||
-		    READ_ONCE(mirror->wedged)) {
+		    gsvm_mirror_wedged(mirror)) {
 			drm_gpusvm_notifier_unlock(&mirror->gpusvm);
 			continue;
 		}
@@ -398,10 +394,7 @@ static void gsvm_range_teardown(struct gsvm_range *range)
 	WARN_ON_ONCE(range->finish_inuse);
 	gsvm_notifier_unlock_write(mirror);
 
-	/* Wedged: leave the DMA mappings (and their array) in place. */
-	if (!READ_ONCE(mirror->wedged))
-		drm_gpusvm_free_pages(&mirror->gpusvm, &range->pages,
-				      gsvm_range_npages(range));
+	gsvm_free_pages(mirror, &range->pages, gsvm_range_npages(range));
 	if (mirror->ops->unprepare)
 		mirror->ops->unprepare(mirror, gsvm_range_gpu_start(range),
 				       range->size);
@@ -504,7 +497,7 @@ int gsvm_range_bind(struct gsvm_mirror *mirror, unsigned long cpu_start,
 	/* drm_gpusvm_get_pages() allocates its arrays with kvmalloc(). */
 	if ((size >> PAGE_SHIFT) > GSVM_RANGE_MAX_PAGES)
 		return -E2BIG;
-	if (READ_ONCE(mirror->wedged))
+	if (gsvm_mirror_wedged(mirror))
 		return -EIO;
 	err = gsvm_cpu_range_check(mirror->mm, cpu_start, size, read_only);
 	if (err)

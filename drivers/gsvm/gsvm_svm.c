@@ -228,13 +228,9 @@ static void gsvm_svm_range_free(struct drm_gpusvm_range *range)
 
 	WARN_ON_ONCE(r->gpu_mapped);
 	WARN_ON_ONCE(!list_empty(&r->gc_link));
-	/*
-	 * Normally a no-op: the finish pass or teardown unmapped them. Left
-	 * in place if the mirror is wedged (DOC: TLB invalidation timeouts).
-	 */
-	if (!READ_ONCE(gpusvm_to_mirror(range->gpusvm)->wedged))
-		drm_gpusvm_free_pages(range->gpusvm, &r->pages,
-				      gsvm_svm_range_npages(r));
+	/* Normally a no-op: the finish pass or teardown unmapped them. */
+	gsvm_free_pages(gpusvm_to_mirror(range->gpusvm), &r->pages,
+			gsvm_svm_range_npages(r));
 	atomic64_dec(&gsvm_svm_stats.ranges_live);
 	kfree(r);
 }
@@ -287,10 +283,7 @@ static void gsvm_svm_unmap_and_collect(struct gsvm_mirror *mirror,
 		struct gsvm_svm_range *r = to_svm_range(range);
 
 		ctx.read_only = r->read_only;
-		/* Wedged: the GPU may still reach them. */
-		if (!READ_ONCE(mirror->wedged))
-			drm_gpusvm_unmap_pages(&mirror->gpusvm, &r->pages,
-					       gsvm_svm_range_npages(r), &ctx);
+		gsvm_unmap_pages(mirror, &r->pages, gsvm_svm_range_npages(r), &ctx);
 		if (range->flags.unmapped)
 			gsvm_svm_gc_add(mirror, r);
 	}
@@ -451,7 +444,7 @@ static void gsvm_svm_gc_locked(struct gsvm_mirror *mirror)
 	lockdep_assert_held(&mirror->lock);
 
 	/* Wedged: the dead ranges keep their DMA mappings until teardown. */
-	if (READ_ONCE(mirror->wedged))
+	if (gsvm_mirror_wedged(mirror))
 		return;
 
 	while ((r = gsvm_svm_gc_next(mirror))) {
@@ -502,9 +495,7 @@ static void gsvm_svm_range_retire(struct gsvm_mirror *mirror,
 					 drm_gpusvm_range_size(&r->base));
 		gsvm_tlb_inval_wait(mirror, &fence);
 	}
-	if (!READ_ONCE(mirror->wedged))
-		drm_gpusvm_unmap_pages(&mirror->gpusvm, &r->pages,
-				       gsvm_svm_range_npages(r), &ctx);
+	gsvm_unmap_pages(mirror, &r->pages, gsvm_svm_range_npages(r), &ctx);
 	gsvm_svm_gc_add(mirror, r);
 	up_write(&mirror->gpusvm.notifier_lock);
 }
@@ -540,7 +531,7 @@ static int gsvm_svm_fault_once(struct gsvm_mirror *mirror, unsigned long addr,
 	unsigned long start, size;
 	int err;
 
-	if (READ_ONCE(mirror->wedged))
+	if (gsvm_mirror_wedged(mirror))
 		return -EIO;
 	gsvm_svm_gc_locked(mirror);
 
@@ -748,10 +739,8 @@ void gsvm_svm_fini(struct gsvm_mirror *mirror)
 				struct gsvm_svm_range *r = to_svm_range(range);
 
 				ctx.read_only = r->read_only;
-				if (!READ_ONCE(mirror->wedged))
-					drm_gpusvm_unmap_pages(gpusvm, &r->pages,
-							       gsvm_svm_range_npages(r),
-							       &ctx);
+				gsvm_unmap_pages(mirror, &r->pages,
+						 gsvm_svm_range_npages(r), &ctx);
 			}
 		}
 		up_write(&gpusvm->notifier_lock);

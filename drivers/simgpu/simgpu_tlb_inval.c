@@ -72,8 +72,9 @@
  *   tlb_inval_wait() never returns before its fence is signalled and no
  *   longer referenced, as gsvm requires for fences on the stack.
  *
- * The completion paths (timer and timeout worker) are fence signalling
- * critical sections (dma_fence_begin_signalling()) and do not allocate.
+ * The completion paths (simgpu_tlb_inval_poll(), the timer and the timeout
+ * worker) are fence signalling critical sections
+ * (dma_fence_begin_signalling()) and do not allocate.
  */
 
 static bool arm_timer_at_submit;
