@@ -585,6 +585,15 @@ static uint64_t mem_available_kib(void)
 	return kib;
 }
 
+/* Raise max_bind_mb to @size for this subtest (restored after it). */
+static void lift_bind_cap(uint64_t size)
+{
+	char cap[32];
+
+	snprintf(cap, sizeof(cap), "%llu", (unsigned long long)(size >> 20));
+	igt_assert_err(igt_file_set_tmp(SG_PARAM("max_bind_mb"), cap), 0);
+}
+
 /* A binding over the max_bind_mb module parameter: -E2BIG, before anything else. */
 static void bind_too_large(int a)
 {
@@ -615,16 +624,14 @@ static void bind_too_large(int a)
 static void bind_127tib(int a)
 {
 	const uint64_t size = 127ull << 40;
-	char cap[32];
 	int i, k;
 
 	(void)a;
 	setup();
 	igt_require_f(ctx.va_limit >= size + (1ull << 40), "GPU VA space under 128 TiB\n");
-	snprintf(cap, sizeof(cap), "%llu", (unsigned long long)(size >> 20));
 	for (k = 0; k < 2; k++) {
 		if (k)
-			igt_assert_err(igt_file_set_tmp(SG_PARAM("max_bind_mb"), cap), 0);
+			lift_bind_cap(size);
 		for_each_gpu(&ctx, i) {
 			struct drm_simgpu_vm_bind b = valid_bind(i);
 
@@ -646,7 +653,6 @@ static void bind_unmapped_256gib_allocates_nothing(int a)
 {
 	const uint64_t size = 256ull << 30;
 	uint64_t before, after;
-	char cap[32];
 	void *hole;
 	int i;
 
@@ -656,8 +662,7 @@ static void bind_unmapped_256gib_allocates_nothing(int a)
 	hole = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	igt_require_f(hole != MAP_FAILED, "cannot reserve 256 GiB: %s\n", strerror(errno));
 	igt_assert(!munmap(hole, size));
-	snprintf(cap, sizeof(cap), "%llu", (unsigned long long)(size >> 20));
-	igt_assert_err(igt_file_set_tmp(SG_PARAM("max_bind_mb"), cap), 0);
+	lift_bind_cap(size);
 	for_each_gpu(&ctx, i) {
 		struct drm_simgpu_vm_bind b = valid_bind(i);
 
@@ -685,7 +690,6 @@ static void bind_unmapped_256gib_allocates_nothing(int a)
 static void bind_1tib_readonly(int a)
 {
 	const uint64_t size = 1ull << 40;
-	char cap[32];
 	void *p;
 	int i;
 
@@ -696,8 +700,7 @@ static void bind_1tib_readonly(int a)
 		      "1 TiB is within gsvm's limit with this page size\n");
 	p = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	igt_require_f(p != MAP_FAILED, "cannot map 1 TiB: %s\n", strerror(errno));
-	snprintf(cap, sizeof(cap), "%llu", (unsigned long long)(size >> 20));
-	igt_assert_err(igt_file_set_tmp(SG_PARAM("max_bind_mb"), cap), 0);
+	lift_bind_cap(size);
 	for_each_gpu(&ctx, i) {
 		struct drm_simgpu_vm_bind b = valid_bind(i);
 
