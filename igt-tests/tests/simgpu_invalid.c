@@ -803,12 +803,7 @@ static void exec_job_flood(int a)
 		uint32_t vm2;
 		int fd2;
 
-		/*
-		 * One batch of 1 s; the others queue behind it (in order). All
-		 * are written first: a CPU write to a ring page not written yet
-		 * may invalidate the ring's binding, which on a dma-fence VM
-		 * waits for the running batch.
-		 */
+		/* One batch of 1 s; the others queue behind it (in order). */
 		sg_batch_start(&ctx, &b);
 		sg_emit_delay(&b, 1000000);
 		batches[0] = sg_batch_end(&b);
