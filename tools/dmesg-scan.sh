@@ -34,13 +34,14 @@ BEGIN {
 		"sleeping function called from invalid context|DMA-API:|ODEBUG:|" \
 		"general protection|Call Trace|Kernel panic|soft lockup|hard LOCKUP|" \
 		"blocked for more than|stall on CPU|detected stalls|refcount_t:|KFENCE:|" \
-		"kmemleak:|list_add corruption|list_del corruption|Unable to handle"
+		"kmemleak:|FAULT_INJECTION:|list_add corruption|list_del corruption|Unable to handle"
 	ktap = "^ *(KTAP version [0-9]|1\\.\\.[0-9]+|(not )?ok [0-9]+( |$)|# )"
 	# Known harmless lines of the debug kernel at boot.
 	benign = "^Lock dependency validator:|^\\.\\.\\. MAX_LOCK|^\\.\\.\\. MAX_LOCKDEP|" \
 		 "^\\.\\.\\. CHAINHASH_SIZE|^ memory used by lock dependency info:|" \
 		 "^ memory used for stack traces:|^ per task-struct memory footprint:|" \
 		 "^kasan: KernelAddressSanitizer initialized|" \
+		 "^kmemleak: Kernel memory leak detector initialized|" \
 		 "^Unknown kernel command line parameters|" \
 		 "^kunit: loading test module taints kernel|" \
 		 "^rcu:[ \t]+RCU lockdep checking is enabled|" \

@@ -354,9 +354,40 @@ run_mutant() {
 	fi
 }
 
+# Leak detection (CONFIG_DEBUG_KMEMLEAK, no scanning thread): what the boot
+# left unreferenced is forgotten before the first module loads; after
+# everything is unloaded, two scans (an object must be 5 s old and seen
+# unreferenced twice to be reported) and any suspected leak is a failure,
+# printed with its backtrace. A kernel without kmemleak is a skip.
+kmemleak=/sys/kernel/debug/kmemleak
+kmemleak_begin() {
+	[ -w $kmemleak ] || return 0
+	echo scan >$kmemleak 2>/dev/null
+	echo clear >$kmemleak 2>/dev/null
+}
+kmemleak_end() {
+	local t0 report=$logdir/kmemleak.txt
+	if [ ! -w $kmemleak ]; then
+		skip "kmemleak (no $kmemleak: kernel built without CONFIG_DEBUG_KMEMLEAK)"
+		return
+	fi
+	t0=$(date +%s)
+	sleep 6
+	echo scan >$kmemleak 2>/dev/null
+	echo scan >$kmemleak 2>/dev/null
+	cat $kmemleak >"$report" 2>/dev/null
+	if [ -s "$report" ]; then
+		fail "kmemleak ($(grep -c '^unreferenced object' "$report") suspected leaks after the suite)"
+		show "$report" 60
+	else
+		pass "kmemleak (no leak after the suite; scans took $(($(date +%s) - t0)) s)"
+	fi
+}
+
 main() {
 	echo "== gsvm tests on $(uname -r), $(nproc) CPUs, num_gpus=$num_gpus"
 	: >"$logdir/results.tsv"
+	kmemleak_begin
 	if modprobe drm_gpusvm_helper 2>"$logdir/load-drm_gpusvm_helper.log"; then
 		pass "load-drm_gpusvm_helper"
 	else
@@ -489,6 +520,8 @@ main() {
 			fail "selfcheck-drm_gpusvm (drm_gpusvm_helper would not unload)"
 		fi
 	fi
+
+	kmemleak_end
 
 	# The same results for CI dashboards: results.json (IGT runner's shape)
 	# and junit.xml, next to the logs.

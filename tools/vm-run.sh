@@ -108,6 +108,10 @@ selftest_scan() {
 	sample dma-api 1 '[    4.000000] DMA-API: simgpu simgpu.0: device driver frees DMA memory with wrong function'
 	sample odebug 1 '[    4.000000] ODEBUG: free active (active state 0) object: ffff8880 object type: timer_list'
 	sample gpf 1 '[    4.000000] Oops: general protection fault, probably for non-canonical address 0xdead000000000100: 0000 [#1] SMP KASAN'
+	sample kmemleak 1 '[    5.000000] kmemleak: 2 new suspected memory leaks (see /sys/kernel/debug/kmemleak)'
+	sample hung-task 1 '[    5.000000] INFO: task simgpu_stress:90 blocked for more than 120 seconds.'
+	sample fault-injection 1 '[    5.000000] FAULT_INJECTION: forcing a failure.'
+	sample kmemleak-init 0 '[    0.500000] kmemleak: Kernel memory leak detector initialized (mem pool available: 15000)'
 	sample kernel-bug 1 '[    4.000000] kernel BUG at mm/huge_memory.c:2000!'
 	sample console-splat 1 'guest-init: running tools/run-tests.sh
 [    6.000000] WARNING: CPU: 0 PID: 1 at kernel/fake.c:1 fake+0x0/0x1'
