@@ -4,6 +4,7 @@
  */
 
 #include <linux/dma-fence.h>
+#include <linux/error-injection.h>
 #include <linux/interval_tree.h>
 #include <linux/lockdep.h>
 #include <linux/mm.h>
@@ -319,11 +320,14 @@ EXPORT_SYMBOL_IF_KUNIT(gsvm_range_notifier_ops);
  *
  * On success the range leaves &gsvm_mirror.invalidated.
  *
+ * Not inlined, and on the error-injection list: tests make it fail to
+ * reach the error paths of bind, fault and revalidation.
+ *
  * Return: 0, -EFAULT if the CPU range is no longer (fully) mapped or lacks
  * the needed access, -ENOMEM, -EBUSY if invalidations kept racing with it
  * %GSVM_VALIDATE_TRIES times, -EIO if the mirror is wedged.
  */
-static int gsvm_range_validate(struct gsvm_range *range)
+static noinline int gsvm_range_validate(struct gsvm_range *range)
 {
 	struct gsvm_mirror *mirror = range->mirror;
 	struct drm_gpusvm_ctx ctx = {
@@ -368,6 +372,7 @@ static int gsvm_range_validate(struct gsvm_range *range)
 
 	return -EBUSY;
 }
+ALLOW_ERROR_INJECTION(gsvm_range_validate, ERRNO);
 
 static struct gsvm_range *gsvm_range_lookup(struct gsvm_mirror *mirror,
 					    u64 start, u64 last)
@@ -461,6 +466,13 @@ static int gsvm_cpu_range_check(struct mm_struct *mm, unsigned long start,
 	return err;
 }
 
+/* Its own function, so that fail_function can make it fail. */
+static noinline struct gsvm_range *gsvm_range_alloc(void)
+{
+	return kzalloc_obj(struct gsvm_range, GFP_KERNEL_ACCOUNT);
+}
+ALLOW_ERROR_INJECTION(gsvm_range_alloc, NULL);
+
 /**
  * gsvm_range_bind() - Mirror a CPU range at a GPU virtual address
  * @mirror: The mirror; must be called from a task using @mirror's mm.
@@ -503,7 +515,7 @@ int gsvm_range_bind(struct gsvm_mirror *mirror, unsigned long cpu_start,
 	if (err)
 		return err;
 
-	range = kzalloc_obj(*range, GFP_KERNEL_ACCOUNT);
+	range = gsvm_range_alloc();
 	if (!range)
 		return -ENOMEM;
 

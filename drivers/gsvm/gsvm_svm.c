@@ -4,6 +4,7 @@
  */
 
 #include <linux/debugfs.h>
+#include <linux/error-injection.h>
 #include <linux/ktime.h>
 #include <linux/lockdep.h>
 #include <linux/minmax.h>
@@ -200,6 +201,7 @@ static struct drm_gpusvm_notifier *gsvm_svm_notifier_alloc(void)
 	atomic64_inc(&gsvm_stats.svm_notifiers_live);
 	return &sn->base;
 }
+ALLOW_ERROR_INJECTION(gsvm_svm_notifier_alloc, NULL);
 
 static void gsvm_svm_notifier_free(struct drm_gpusvm_notifier *notifier)
 {
@@ -221,6 +223,7 @@ static struct drm_gpusvm_range *gsvm_svm_range_alloc(struct drm_gpusvm *gpusvm)
 	atomic64_inc(&gsvm_svm_stats.ranges_live);
 	return &r->base;
 }
+ALLOW_ERROR_INJECTION(gsvm_svm_range_alloc, NULL);
 
 static void gsvm_svm_range_free(struct drm_gpusvm_range *range)
 {

@@ -9,6 +9,7 @@
 #include <linux/delay.h>
 #include <linux/dma-direct.h>
 #include <linux/dma-fence.h>
+#include <linux/error-injection.h>
 #include <linux/highmem.h>
 #include <linux/kthread.h>
 #include <linux/ktime.h>
@@ -556,7 +557,7 @@ static void simgpu_job_work(struct work_struct *work)
  * with the notifier lock held (read) and every binding valid, so that the
  * batch's fence is published before any invalidation can miss it.
  */
-static int simgpu_engine_revalidate_lock(struct simgpu_vm *vm)
+static noinline int simgpu_engine_revalidate_lock(struct simgpu_vm *vm)
 {
 	bool skip = READ_ONCE(vm->gpu->knobs.skip_exec_revalidate);
 	unsigned int tries;
@@ -580,6 +581,13 @@ static int simgpu_engine_revalidate_lock(struct simgpu_vm *vm)
 
 	return -EBUSY;
 }
+ALLOW_ERROR_INJECTION(simgpu_engine_revalidate_lock, ERRNO);
+
+static noinline struct simgpu_job *simgpu_job_alloc(void)
+{
+	return kzalloc_obj(struct simgpu_job, GFP_KERNEL_ACCOUNT);
+}
+ALLOW_ERROR_INJECTION(simgpu_job_alloc, NULL);
 
 static unsigned int max_jobs_per_vm = 1024;
 module_param(max_jobs_per_vm, uint, 0644);
@@ -645,7 +653,7 @@ int simgpu_engine_exec_ioctl(struct drm_device *drm, void *data, struct drm_file
 	if (atomic_inc_return(&vm->num_jobs) > READ_ONCE(max_jobs_per_vm))
 		goto err_jobs;
 	err = -ENOMEM;
-	job = kzalloc_obj(*job, GFP_KERNEL_ACCOUNT);
+	job = simgpu_job_alloc();
 	if (!job)
 		goto err_jobs;
 	if (!vm->fault_mode) {

@@ -7,6 +7,7 @@
 #include <linux/build_bug.h>
 #include <linux/bug.h>
 #include <linux/compiler.h>
+#include <linux/error-injection.h>
 #include <linux/gfp.h>
 #include <linux/io.h>
 #include <linux/list.h>
@@ -61,7 +62,7 @@ static unsigned int simgpu_pt_index(u64 va, unsigned int level)
 	       (SIMGPU_PT_ENTRIES - 1);
 }
 
-static u64 *simgpu_pt_alloc_table(void)
+static noinline u64 *simgpu_pt_alloc_table(void)
 {
 	/* One table is one page: 512 entries of 8 bytes. */
 	BUILD_BUG_ON(SIMGPU_PT_ENTRIES * sizeof(u64) != SIMGPU_PAGE_SIZE);
@@ -74,6 +75,7 @@ static u64 *simgpu_pt_alloc_table(void)
 		set_page_private(virt_to_page(table), 0);
 	return table;
 }
+ALLOW_ERROR_INJECTION(simgpu_pt_alloc_table, NULL);
 
 static u64 *simgpu_pt_table(u64 entry)
 {
