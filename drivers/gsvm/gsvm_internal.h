@@ -103,6 +103,7 @@ struct gsvm_stats {
 extern struct gsvm_stats gsvm_stats;
 
 void gsvm_range_destroy(struct gsvm_range *range);
+void gsvm_range_destroy_all(struct gsvm_mirror *mirror);
 int gsvm_tlb_inval_wait(struct gsvm_mirror *mirror,
 			struct gsvm_tlb_inval_fence *fence);
 

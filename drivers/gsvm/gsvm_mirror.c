@@ -264,12 +264,10 @@ EXPORT_SYMBOL_NS_GPL(gsvm_mirror_init_svm, "GSVM");
  */
 void gsvm_mirror_fini(struct gsvm_mirror *mirror)
 {
-	struct interval_tree_node *node;
-
 	mutex_lock(&mirror->lock);
 	gsvm_mirror_unwedge(mirror);
-	while ((node = interval_tree_iter_first(&mirror->ranges, 0, ULONG_MAX)))
-		gsvm_range_destroy(container_of(node, struct gsvm_range, itree));
+	/* One TLB invalidation for every range. */
+	gsvm_range_destroy_all(mirror);
 	mutex_unlock(&mirror->lock);
 
 	gsvm_svm_fini(mirror);

@@ -262,7 +262,7 @@ static void test_close_fd_with_bindings(int mode)
 {
 	const int nbuf = 32;
 	struct sg_ctx ctx, ctx2;
-	uint64_t gpu, ranges0, mirrors0;
+	uint64_t gpu, ranges0, mirrors0, inval0[SG_MAX_GPUS];
 	uint32_t *mem;
 	int k, i;
 
@@ -276,12 +276,21 @@ static void test_close_fd_with_bindings(int mode)
 	for (k = 0; k < nbuf; k++)
 		sg_bind_all(&ctx, (char *)mem + k * ctx.page_size, ctx.page_size,
 			    gpu + 2 * k * ctx.page_size, 0);
-	for_each_gpu(&ctx, i)
+	for_each_gpu(&ctx, i) {
 		igt_assert_err(sg_gpu_write32(&ctx, i, gpu + SG_SLOT(i), 1), 0);
+		inval0[i] = sg_stat(&ctx.gpu[i], "tlb_inval_submitted");
+	}
 	sg_ctx_close_fds(&ctx);
 	/* Closing the files tore down their VMs and every binding. */
 	assert_live_back("ranges_live", ranges0, "after closing the files");
 	assert_live_back("mirrors_live", mirrors0, "after closing the files");
+	/* ... with one TLB invalidation per VM, not one per binding. */
+	for_each_gpu(&ctx, i) {
+		uint64_t n = sg_stat(&ctx.gpu[i], "tlb_inval_submitted") - inval0[i];
+
+		igt_assert_f(n == 1, "GPU %u: tearing down a VM of %d bindings took %" PRIu64
+			     " TLB invalidations, not one\n", ctx.gpu[i].index, nbuf + 2, n);
+	}
 
 	/* Invalidating what the closed file had bound is harmless. */
 	igt_assert(!munmap((char *)mem + (nbuf - 1) * ctx.page_size, ctx.page_size));
