@@ -66,6 +66,14 @@
  * - ``stats`` (ro): one ``name value`` line per counter of
  *   &enum simgpu_stat.
  * - ``reset_stats`` (wo): write 1 to zero every counter.
+ *
+ * For the driver, under /sys/kernel/debug/simgpu/:
+ *
+ * - ``new_gpu`` (wo): write an index (0 .. %SIMGPU_MAX_GPUS - 1) to add
+ *   that GPU: -EEXIST if it exists, -EINVAL out of range.
+ * - ``del_gpu`` (wo): write an index to remove that GPU, whatever is still
+ *   using it (DOC: simgpu hotplug): -ENOENT if there is none. The write
+ *   returns once its batches ended and its bindings are torn down.
  */
 
 static struct dentry *simgpu_debugfs_root;
@@ -165,12 +173,55 @@ static const struct file_operations simgpu_hang_fops = {
 	.llseek = default_llseek,
 };
 
+static struct dentry *simgpu_debugfs_new_gpu, *simgpu_debugfs_del_gpu;
+
+static ssize_t simgpu_hotplug_write(struct file *f, const char __user *buf,
+				    size_t count, loff_t *ppos)
+{
+	bool add = file_inode(f)->i_private == simgpu_hotplug_write;
+	unsigned int index;
+	int err;
+
+	err = kstrtouint_from_user(buf, count, 0, &index);
+	if (err)
+		return err;
+	err = add ? simgpu_gpu_add(index) : simgpu_gpu_del(index);
+	return err ?: count;
+}
+
+static const struct file_operations simgpu_hotplug_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = simgpu_hotplug_write,
+	.llseek = noop_llseek,
+};
+
 /**
- * simgpu_debugfs_init() - Create the driver's debugfs root
+ * simgpu_debugfs_init() - Create the driver's debugfs root, new_gpu and
+ *	del_gpu
  */
 void simgpu_debugfs_init(void)
 {
 	simgpu_debugfs_root = debugfs_create_dir("simgpu", NULL);
+	/* i_private tells the two apart. */
+	simgpu_debugfs_new_gpu = debugfs_create_file("new_gpu", 0200, simgpu_debugfs_root,
+						     simgpu_hotplug_write,
+						     &simgpu_hotplug_fops);
+	simgpu_debugfs_del_gpu = debugfs_create_file("del_gpu", 0200, simgpu_debugfs_root,
+						     NULL, &simgpu_hotplug_fops);
+}
+
+/**
+ * simgpu_debugfs_hotplug_fini() - Remove new_gpu and del_gpu
+ *
+ * On return no write to them runs, and none can start.
+ */
+void simgpu_debugfs_hotplug_fini(void)
+{
+	debugfs_remove(simgpu_debugfs_new_gpu);
+	debugfs_remove(simgpu_debugfs_del_gpu);
+	simgpu_debugfs_new_gpu = NULL;
+	simgpu_debugfs_del_gpu = NULL;
 }
 
 /**

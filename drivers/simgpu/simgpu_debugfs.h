@@ -8,6 +8,7 @@
 struct simgpu_device;
 
 void simgpu_debugfs_init(void);
+void simgpu_debugfs_hotplug_fini(void);
 void simgpu_debugfs_fini(void);
 void simgpu_debugfs_device_init(struct simgpu_device *gpu);
 void simgpu_debugfs_device_fini(struct simgpu_device *gpu);

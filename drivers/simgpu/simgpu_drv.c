@@ -9,10 +9,13 @@
 #include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
+#include <linux/lockdep.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/mutex.h>
 #include <linux/rcupdate.h>
 #include <linux/swiotlb.h>
+#include <linux/wait.h>
 
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
@@ -61,6 +64,12 @@
  *   latency and timeout, for breaking the protocol on purpose
  *   (``skip_tlb_inval``, ``skip_finish_wait``, ``hang_tlb_inval``) and for
  *   counters (``stats``). See DOC: simgpu debugfs.
+ *
+ * GPUs come and go at runtime, as netdevsim's devices do: writing an index
+ * to /sys/kernel/debug/simgpu/new_gpu adds GPU <index>, writing it to
+ * ``del_gpu`` removes it, also while its files are open, its VMs have
+ * bindings, batches are queued and invalidations are in flight. See
+ * DOC: simgpu hotplug.
  *
  * Tracepoints (system ``simgpu``): simgpu_tlb_inval_send,
  * simgpu_tlb_inval_done, simgpu_tlb_inval_timeout, simgpu_gpu_fault,
@@ -113,20 +122,51 @@
  * has no dma-fence: its batches complete through user fences.
  */
 
+/**
+ * DOC: simgpu hotplug
+ *
+ * simgpu_gpu_add() creates a GPU as module load does. simgpu_gpu_del()
+ * removes one in the order a hot-unplugged PCI GPU goes:
+ *
+ * 1. &simgpu_device.unplugged is set and user-fence waiters are woken (they
+ *    return -ENODEV), then drm_dev_unplug() waits for every ioctl in
+ *    flight: each runs inside drm_dev_enter() (simgpu_ioctl()), and new
+ *    ones fail with -ENODEV.
+ * 2. The knob files go, then the engine runs what is queued to its end
+ *    (each batch within its time budget; fault-mode batches still have
+ *    their faults serviced).
+ * 3. Every VM still alive (its file is open) is killed: simgpu_vm_kill()
+ *    zaps and DMA-unmaps its bindings, waiting for their TLB invalidations,
+ *    and removes its notifiers, which waits for invalidations in flight.
+ *    From then on the process's munmaps no longer reach the GPU.
+ * 4. The invalidation queue stops, the ASIDs are all free, and the faux
+ *    device goes. The &struct simgpu_device lives on in memory until the
+ *    last file and VM drop their references.
+ *
+ * &simgpu_device.vms_lock makes step 3 and a VM's own release exclude each
+ * other: whichever comes first tears the bindings down, once.
+ * simgpu_devices_lock serialises adding and removing GPUs with each other
+ * and with module unload.
+ */
+
 static unsigned int num_gpus = 4;
 module_param(num_gpus, uint, 0444);
-MODULE_PARM_DESC(num_gpus, "Number of simulated GPUs, 1 to 64 (default: 4)");
+MODULE_PARM_DESC(num_gpus, "Number of simulated GPUs at load, 1 to 64 (default: 4)");
 
+/* Protects simgpu_devices[] and simgpu_live; see DOC: simgpu hotplug. */
+static DEFINE_MUTEX(simgpu_devices_lock);
 static struct simgpu_device *simgpu_devices[SIMGPU_MAX_GPUS];
+static unsigned int simgpu_live;
 
 /**
  * simgpu_num_gpus() - Number of simulated GPUs
  *
- * Return: The num_gpus module parameter, validated at load.
+ * Return: How many GPUs exist now: num_gpus at load, then as GPUs are
+ * added and removed.
  */
 unsigned int simgpu_num_gpus(void)
 {
-	return num_gpus;
+	return READ_ONCE(simgpu_live);
 }
 
 static int simgpu_query_ioctl(struct drm_device *drm, void *data, struct drm_file *file)
@@ -168,13 +208,47 @@ static const struct drm_ioctl_desc simgpu_ioctls[] = {
 			  DRM_RENDER_ALLOW),
 };
 
+/*
+ * Every ioctl runs inside drm_dev_enter(), so that removing the GPU can wait
+ * for them to end (DOC: simgpu hotplug); once it started, -ENODEV.
+ */
+static long simgpu_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
+{
+	struct drm_file *file = filp->private_data;
+	long ret;
+	int idx;
+
+	if (!drm_dev_enter(file->minor->dev, &idx))
+		return -ENODEV;
+	ret = drm_ioctl(filp, cmd, arg);
+	drm_dev_exit(idx);
+	return ret;
+}
+
+#ifdef CONFIG_COMPAT
+static long simgpu_compat_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
+{
+	struct drm_file *file = filp->private_data;
+	long ret;
+	int idx;
+
+	if (!drm_dev_enter(file->minor->dev, &idx))
+		return -ENODEV;
+	ret = drm_compat_ioctl(filp, cmd, arg);
+	drm_dev_exit(idx);
+	return ret;
+}
+#else
+#define simgpu_compat_ioctl NULL
+#endif
+
 /* DRM_GEM_FOPS without mmap: simgpu has no GEM objects. */
 static const struct file_operations simgpu_fops = {
 	.owner = THIS_MODULE,
 	.open = drm_open,
 	.release = drm_release,
-	.unlocked_ioctl = drm_ioctl,
-	.compat_ioctl = drm_compat_ioctl,
+	.unlocked_ioctl = simgpu_ioctl,
+	.compat_ioctl = simgpu_compat_ioctl,
 	.poll = drm_poll,
 	.read = drm_read,
 	.llseek = noop_llseek,
@@ -240,6 +314,8 @@ static int simgpu_device_create(unsigned int index)
 	strscpy(gpu->name, name);
 	simgpu_knobs_init(&gpu->knobs);
 	ida_init(&gpu->asids);
+	mutex_init(&gpu->vms_lock);
+	INIT_LIST_HEAD(&gpu->vms);
 	simgpu_tlb_init(&gpu->tlb);
 
 	err = simgpu_tlb_inval_init(gpu);
@@ -257,6 +333,7 @@ static int simgpu_device_create(unsigned int index)
 		goto err_debugfs;
 
 	simgpu_devices[index] = gpu;
+	WRITE_ONCE(simgpu_live, simgpu_live + 1);
 	return 0;
 
 err_debugfs:
@@ -271,36 +348,96 @@ err_faux:
 	return err;
 }
 
-static void simgpu_device_destroy(struct simgpu_device *gpu)
+/* See DOC: simgpu hotplug. Called with simgpu_devices_lock held. */
+static void simgpu_device_remove(struct simgpu_device *gpu)
 {
 	struct faux_device *fdev = gpu->faux;
+	struct simgpu_vm *vm;
 
-	drm_dev_unregister(&gpu->drm);
+	lockdep_assert_held(&simgpu_devices_lock);
+	simgpu_devices[gpu->index] = NULL;
+	WRITE_ONCE(simgpu_live, simgpu_live - 1);
+
+	WRITE_ONCE(gpu->unplugged, true);
+	wake_up_all(&gpu->engine.ufence_wq);
+	/* Unregisters the nodes and waits for the ioctls in flight. */
+	drm_dev_unplug(&gpu->drm);
 	/*
 	 * First, so that no knob write (hang_tlb_inval kicks the queue) can
 	 * reach the invalidation queue once it is torn down.
 	 */
 	simgpu_debugfs_device_fini(gpu);
-	/* Completes the batches of closed files, releasing their VMs. */
+	/* Runs what is queued, and releases the VMs of closed files. */
 	simgpu_engine_fini(gpu);
+	/* The VMs of files still open lose their bindings now. */
+	mutex_lock(&gpu->vms_lock);
+	list_for_each_entry(vm, &gpu->vms, link) {
+		if (!vm->dead)
+			simgpu_vm_kill(vm);
+	}
+	mutex_unlock(&gpu->vms_lock);
 	simgpu_tlb_inval_fini(gpu);
 	WARN_ON(!ida_is_empty(&gpu->asids));
 	ida_destroy(&gpu->asids);
-	/* Drops the DRM device's last reference. */
+	/* Drops the devm reference; open files and VMs keep their own. */
 	devres_release_group(&fdev->dev, NULL);
 	faux_device_destroy(fdev);
+}
+
+/**
+ * simgpu_gpu_add() - Add a simulated GPU at runtime
+ * @index: Its index, below %SIMGPU_MAX_GPUS and not in use.
+ *
+ * Return: 0, -EINVAL for an index out of range, -EEXIST if GPU @index
+ * exists, or the error of creating it (-ENOMEM, -ENODEV).
+ */
+int simgpu_gpu_add(unsigned int index)
+{
+	int err;
+
+	if (index >= SIMGPU_MAX_GPUS)
+		return -EINVAL;
+	mutex_lock(&simgpu_devices_lock);
+	err = simgpu_devices[index] ? -EEXIST : simgpu_device_create(index);
+	mutex_unlock(&simgpu_devices_lock);
+	return err;
+}
+
+/**
+ * simgpu_gpu_del() - Remove a simulated GPU at runtime
+ * @index: The GPU.
+ *
+ * See DOC: simgpu hotplug. Sleeps until the GPU's queued batches ended
+ * and its VMs' bindings are torn down.
+ *
+ * Return: 0, -EINVAL for an index out of range, -ENOENT if there is no
+ * GPU @index.
+ */
+int simgpu_gpu_del(unsigned int index)
+{
+	int err = 0;
+
+	if (index >= SIMGPU_MAX_GPUS)
+		return -EINVAL;
+	mutex_lock(&simgpu_devices_lock);
+	if (simgpu_devices[index])
+		simgpu_device_remove(simgpu_devices[index]);
+	else
+		err = -ENOENT;
+	mutex_unlock(&simgpu_devices_lock);
+	return err;
 }
 
 static void simgpu_destroy_all(void)
 {
 	unsigned int i;
 
+	mutex_lock(&simgpu_devices_lock);
 	for (i = SIMGPU_MAX_GPUS; i-- > 0;) {
-		if (simgpu_devices[i]) {
-			simgpu_device_destroy(simgpu_devices[i]);
-			simgpu_devices[i] = NULL;
-		}
+		if (simgpu_devices[i])
+			simgpu_device_remove(simgpu_devices[i]);
 	}
+	mutex_unlock(&simgpu_devices_lock);
 }
 
 static int __init simgpu_init(void)
@@ -317,8 +454,9 @@ static int __init simgpu_init(void)
 	simgpu_debugfs_init();
 
 	for (i = 0; i < num_gpus; i++) {
-		err = simgpu_device_create(i);
+		err = simgpu_gpu_add(i);
 		if (err) {
+			simgpu_debugfs_hotplug_fini();
 			simgpu_destroy_all();
 			simgpu_debugfs_fini();
 			return err;
@@ -330,6 +468,8 @@ static int __init simgpu_init(void)
 
 static void __exit simgpu_exit(void)
 {
+	/* First: no new_gpu or del_gpu write runs or follows. */
+	simgpu_debugfs_hotplug_fini();
 	simgpu_destroy_all();
 	simgpu_debugfs_fini();
 	/* Let RCU readers of signalled fences finish with our strings and ops. */

@@ -45,5 +45,7 @@ static inline void simgpu_stat_inc(struct simgpu_device *gpu,
 }
 
 unsigned int simgpu_num_gpus(void);
+int simgpu_gpu_add(unsigned int index);
+int simgpu_gpu_del(unsigned int index);
 
 #endif /* _SIMGPU_DRV_H_ */

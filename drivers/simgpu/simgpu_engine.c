@@ -748,7 +748,7 @@ err_vm:
  *
  * Return: 0 with &drm_simgpu_wait_user_fence.error set, -EINVAL for
  * malformed arguments, -EFAULT if the fence cannot be read, -ETIME on
- * timeout, -ERESTARTSYS on a signal.
+ * timeout, -ERESTARTSYS on a signal, -ENODEV once the GPU is being removed.
  */
 int simgpu_engine_wait_ufence_ioctl(struct drm_device *drm, void *data,
 				    struct drm_file *file)
@@ -798,6 +798,11 @@ int simgpu_engine_wait_ufence_ioctl(struct drm_device *drm, void *data,
 		}
 		if (!timeout) {
 			err = -ETIME;
+			break;
+		}
+		/* simgpu_device_remove() wakes us, then waits for the ioctl to end. */
+		if (READ_ONCE(to_simgpu_device(drm)->unplugged)) {
+			err = -ENODEV;
 			break;
 		}
 		if (signal_pending(current)) {

@@ -11,6 +11,7 @@
 #include <linux/idr.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -340,6 +341,19 @@ struct simgpu_device {
 	struct simgpu_engine engine;
 	/** @debugfs: This GPU's directory under /sys/kernel/debug/simgpu. */
 	struct dentry *debugfs;
+	/**
+	 * @vms_lock: Protects @vms and &simgpu_vm.dead, and serialises the
+	 *	teardown of a VM's bindings between its release and the GPU's
+	 *	removal. Outermost: taken with no other simgpu or gsvm lock held.
+	 */
+	struct mutex vms_lock;
+	/** @vms: &simgpu_vm.link list of the GPU's VMs. */
+	struct list_head vms;
+	/**
+	 * @unplugged: Set when the GPU starts going away (before
+	 *	drm_dev_unplug()): user-fence waits end with -ENODEV.
+	 */
+	bool unplugged;
 };
 
 /**
@@ -380,6 +394,13 @@ struct simgpu_vm {
 	atomic_t num_bindings;
 	/** @num_jobs: Batches queued or running, up to ``max_jobs_per_vm``. */
 	atomic_t num_jobs;
+	/** @link: Link in &simgpu_device.vms. */
+	struct list_head link;
+	/**
+	 * @dead: The bindings, the mirror and the ASID are gone: the GPU was
+	 *	removed while the VM lived. Protected by &simgpu_device.vms_lock.
+	 */
+	bool dead;
 	/** @asid: Address-space id, unique on @gpu while the VM lives. */
 	u32 asid;
 	/** @fault_mode: Created with %DRM_SIMGPU_VM_CREATE_FAULT_MODE. */

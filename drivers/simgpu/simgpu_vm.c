@@ -268,6 +268,9 @@ static struct simgpu_vm *simgpu_vm_create(struct simgpu_device *gpu, u32 flags)
 		goto err_pt;
 
 	drm_dev_get(&gpu->drm);
+	mutex_lock(&gpu->vms_lock);
+	list_add_tail(&vm->link, &gpu->vms);
+	mutex_unlock(&gpu->vms_lock);
 	return vm;
 
 err_pt:
@@ -279,10 +282,20 @@ err_free:
 	return ERR_PTR(err);
 }
 
-static void simgpu_vm_release(struct kref *kref)
+/**
+ * simgpu_vm_kill() - Tear down what a VM has on its GPU
+ * @vm: The VM; no ioctl, batch or fault servicing uses it any more.
+ *
+ * Called by the VM's release, or by simgpu_device_remove() for the VMs
+ * that outlive their GPU (their files are still open): zaps and unmaps
+ * every binding, waiting for the TLB invalidations (gsvm_mirror_fini()),
+ * and gives the ASID back. What is left is memory, freed by the release.
+ */
+void simgpu_vm_kill(struct simgpu_vm *vm)
 {
-	struct simgpu_vm *vm = container_of(kref, struct simgpu_vm, refcount);
 	struct simgpu_device *gpu = vm->gpu;
+
+	lockdep_assert_held(&gpu->vms_lock);
 
 	/* Zaps every binding and waits for the TLB invalidations. */
 	gsvm_mirror_fini(&vm->mirror);
@@ -295,10 +308,25 @@ static void simgpu_vm_release(struct kref *kref)
 	simgpu_tlb_flush_asid(&gpu->tlb, vm->asid);
 	spin_unlock_bh(&gpu->tlb.mmu_lock);
 
+	ida_free(&gpu->asids, vm->asid);
+	vm->dead = true;
+}
+
+static void simgpu_vm_release(struct kref *kref)
+{
+	struct simgpu_vm *vm = container_of(kref, struct simgpu_vm, refcount);
+	struct simgpu_device *gpu = vm->gpu;
+
+	mutex_lock(&gpu->vms_lock);
+	list_del(&vm->link);
+	if (!vm->dead)
+		simgpu_vm_kill(vm);
+	mutex_unlock(&gpu->vms_lock);
+
 	dma_fence_put(vm->last_fence);
 	simgpu_pt_fini(&vm->pt);
-	ida_free(&gpu->asids, vm->asid);
 	kfree(vm);
+	/* May free the GPU, if it was removed meanwhile. */
 	drm_dev_put(&gpu->drm);
 }
 

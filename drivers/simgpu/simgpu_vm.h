@@ -18,6 +18,7 @@ void simgpu_vm_file_close(struct drm_file *file);
 
 struct simgpu_vm *simgpu_vm_lookup(struct drm_file *file, u32 id);
 void simgpu_vm_put(struct simgpu_vm *vm);
+void simgpu_vm_kill(struct simgpu_vm *vm);
 int simgpu_vm_handle_fault(struct simgpu_vm *vm, u64 va, bool write);
 
 /**

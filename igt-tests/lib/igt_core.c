@@ -67,6 +67,14 @@ const char *igt_device_filter(void)
 	return device_filter;
 }
 
+const char *igt_device_filter_set(const char *filter)
+{
+	const char *old = device_filter;
+
+	device_filter = filter;
+	return old;
+}
+
 const char *igt_subtest_name(void)
 {
 	return cur_subtest;

@@ -52,6 +52,8 @@ int main(int argc, char **argv)						\
 
 /* Device filter from --device or IGT_DEVICE, NULL if none. */
 const char *igt_device_filter(void);
+/* Replaces the filter (NULL: none) until set again; returns the old one. */
+const char *igt_device_filter_set(const char *filter);
 
 /* Name of the running subtest, NULL outside one. */
 const char *igt_subtest_name(void);

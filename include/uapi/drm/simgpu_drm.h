@@ -30,7 +30,10 @@ extern "C" {
  *   space are rejected with -EINVAL;
  * - a VM is owned by the file that created it and mirrors the address
  *   space (mm) of the process that created it; using it from another
- *   process fails with -EPERM.
+ *   process fails with -EPERM;
+ * - once the GPU is removed (debugfs ``del_gpu``, or module unload), every
+ *   ioctl of a file still open on it fails with -ENODEV; its VMs' bindings
+ *   are gone and its batches have ended.
  *
  * A userptr binding follows the CPU mapping, not the pages it had at bind
  * time: when the CPU mapping changes (munmap, mprotect, MAP_FIXED remap,
