@@ -103,8 +103,9 @@
  *   seqnos and pending fences; held while fences are signalled.
  * - the inline locks of the invalidation fences (dma-fence core).
  *
- * Others: &simgpu_engine.lock orders batch fence seqnos with their queueing
- * and protects &simgpu_vm.last_fence; it nests inside the notifier lock.
+ * Others: &simgpu_engine.lock orders a VM's batch fence seqnos with their
+ * queueing, protects the engine's run lists and &simgpu_vm.last_fence; it
+ * nests inside the notifier lock.
  * The xarray lock of &simgpu_file.vms covers VM
  * lookup and reference taking; the page table is written under gsvm's locks
  * as listed above and read locklessly (READ_ONCE, smp_load_acquire) by the

@@ -13,6 +13,8 @@
 #include <linux/highmem.h>
 #include <linux/kthread.h>
 #include <linux/ktime.h>
+#include <linux/list.h>
+#include <linux/lockdep.h>
 #include <linux/math.h>
 #include <linux/minmax.h>
 #include <linux/moduleparam.h>
@@ -44,10 +46,29 @@
  * DOC: simgpu engine
  *
  * Each GPU has two engines, ordered workqueues on which batches run one at a
- * time, in submission order: one for dma-fence mode VMs, one for fault-mode
- * VMs (see DOC: simgpu uAPI). A batch first waits for its in-fence, then
- * the engine fetches it word by word from GPU virtual memory and executes
- * the commands of &enum drm_simgpu_cmd.
+ * time: one for dma-fence mode VMs, one for fault-mode VMs (see DOC: simgpu
+ * uAPI). A batch first waits for its in-fence, then the engine fetches it
+ * word by word from GPU virtual memory and executes the commands of
+ * &enum drm_simgpu_cmd.
+ *
+ * Scheduling: each VM has its own line of batches, run in submission order
+ * (its fences have a dma-fence context of their own and signal in seqno
+ * order). The engine takes the VMs with queued batches in turn, one batch
+ * each, so a VM that queued ``max_jobs_per_vm`` batches does not hold back
+ * another VM's batch by more than one of its batches: another user waits
+ * at most one batch (at most ``job_budget_ms``, 10 s by default) per other
+ * VM with work queued. A file can hold ``max_vms_per_file`` VMs (64) and so
+ * get that many turns in a round, as an Xe client gets one per exec queue.
+ *
+ * This is a round-robin of a few lines, not drm_sched. drm_sched would
+ * bring per-entity run queues, dependency tracking and a timeout handler
+ * (TDR) that resets a hung ring; simgpu has no ring to reset (a batch's
+ * time budget ends it from inside the engine), its only dependency is one
+ * in-fence waited for in the engine, and fault-mode batches have no
+ * dma-fence at all, which drm_sched's job model is built around. If
+ * simgpu grows real dependencies, priorities or engine resets, drm_sched
+ * (as Xe uses it, with one entity per exec queue) is the way, not a larger
+ * home-made scheduler.
  *
  * Every access, instruction fetch included, goes through the GPU MMU: with
  * the GPU's &simgpu_tlb.mmu_lock held, simgpu_tlb_translate() looks the
@@ -66,7 +87,9 @@
  * read-only translation, -EFAULT otherwise) and
  * ``gpu_faults_unserviced`` counts it. The batch's result is its first
  * error (-EFAULT, -EACCES, -EINVAL for a malformed batch, -ETIMEDOUT past
- * %SIMGPU_JOB_BUDGET_MS) and the remaining commands are skipped.
+ * the ``job_budget_ms`` module parameter, 10 s by default) and the
+ * remaining commands are skipped. The same budget bounds the wait for the
+ * batch's in-fence.
  *
  * A dma-fence mode batch's fence may be exported anywhere and waited for
  * by reclaim and by the VM's own invalidations, so from the end of the
@@ -86,7 +109,6 @@
 
 /* Limits of a batch. */
 #define SIMGPU_JOB_MAX_CMDS		SZ_64K
-#define SIMGPU_JOB_BUDGET_MS		10000
 #define SIMGPU_FAULT_RETRIES		16
 #define SIMGPU_COPY_MAX			SZ_1M
 #define SIMGPU_DELAY_MAX_US		100000
@@ -108,12 +130,12 @@ static_assert(offsetof(struct simgpu_job_fence, base) == 0);
 
 /**
  * struct simgpu_job - One batch on its way through the engine
- * @work: Engine work item.
+ * @link: Link in &simgpu_vm.job_queue until the engine takes it.
  * @free_work: Drops the job's references, on &simgpu_engine.free_wq.
  * @vm: The VM the batch runs in (a reference).
  * @fence: The batch's completion fence (a reference); dma-fence mode only.
  * @in_fence: Fence to wait for before running, or NULL (a reference).
- * @seqno: Position in its engine's submission order (traces).
+ * @seqno: Position in its GPU's submission order (traces).
  * @batch_addr: GPU virtual address of the first command.
  * @ufence_addr: CPU address of the user fence, or 0; fault mode only.
  * @ufence_value: Value the user fence gets.
@@ -121,7 +143,7 @@ static_assert(offsetof(struct simgpu_job_fence, base) == 0);
  * @deadline: End of the time budget.
  */
 struct simgpu_job {
-	struct work_struct work;
+	struct list_head link;
 	struct work_struct free_work;
 	struct simgpu_vm *vm;
 	struct dma_fence *fence;
@@ -512,17 +534,21 @@ static void simgpu_job_write_ufence(struct simgpu_job *job, int err)
 	wake_up_all(&engine->ufence_wq);
 }
 
-static void simgpu_job_work(struct work_struct *work)
+static unsigned int job_budget_ms = 10000;
+module_param(job_budget_ms, uint, 0644);
+MODULE_PARM_DESC(job_budget_ms,
+		 "Run time of one batch, faults included, in ms (default 10000, at most 60000); past it the batch fails with -ETIMEDOUT");
+
+static void simgpu_job_run(struct simgpu_job *job)
 {
-	struct simgpu_job *job = container_of(work, struct simgpu_job, work);
 	struct simgpu_device *gpu = job->vm->gpu;
 	bool fault_mode = job->vm->fault_mode;
+	unsigned int budget_ms = clamp(READ_ONCE(job_budget_ms), 1u, 60000u);
 	bool cookie = false;
 	int err = 0;
 
 	if (job->in_fence &&
-	    !dma_fence_wait_timeout(job->in_fence, false,
-				    msecs_to_jiffies(SIMGPU_JOB_BUDGET_MS)))
+	    !dma_fence_wait_timeout(job->in_fence, false, msecs_to_jiffies(budget_ms)))
 		err = -ETIMEDOUT;
 
 	if (!fault_mode)
@@ -530,7 +556,7 @@ static void simgpu_job_work(struct work_struct *work)
 
 	trace_simgpu_job_begin(gpu, job->seqno, err);
 	if (!err) {
-		job->deadline = ktime_add_ms(ktime_get(), SIMGPU_JOB_BUDGET_MS);
+		job->deadline = ktime_add_ms(ktime_get(), budget_ms);
 		err = simgpu_engine_run_batch(job);
 	}
 
@@ -550,6 +576,64 @@ static void simgpu_job_work(struct work_struct *work)
 	}
 
 	queue_work(gpu->engine.free_wq, &job->free_work);
+}
+
+/*
+ * Takes the first VM of @active in line, runs its oldest batch, and puts
+ * the VM back at the end of the line if it has more: VMs get the engine in
+ * turn, one batch each, however many batches one of them queued.
+ */
+static void simgpu_engine_run_next(struct simgpu_engine *engine,
+				   struct list_head *active, struct work_struct *run)
+{
+	struct simgpu_job *job;
+	struct simgpu_vm *vm;
+
+	spin_lock(&engine->lock);
+	vm = list_first_entry_or_null(active, struct simgpu_vm, engine_link);
+	if (!vm) {
+		spin_unlock(&engine->lock);
+		return;
+	}
+	job = list_first_entry(&vm->job_queue, struct simgpu_job, link);
+	list_del(&job->link);
+	list_del_init(&vm->engine_link);
+	if (!list_empty(&vm->job_queue))
+		list_add_tail(&vm->engine_link, active);
+	/* Ordered workqueue: the next turn runs after this one. */
+	if (!list_empty(active))
+		queue_work(run == &engine->run ? engine->wq : engine->lr_wq, run);
+	spin_unlock(&engine->lock);
+
+	simgpu_job_run(job);
+}
+
+static void simgpu_engine_run(struct work_struct *work)
+{
+	struct simgpu_engine *engine = container_of(work, struct simgpu_engine, run);
+
+	simgpu_engine_run_next(engine, &engine->active, work);
+}
+
+static void simgpu_engine_lr_run(struct work_struct *work)
+{
+	struct simgpu_engine *engine = container_of(work, struct simgpu_engine, lr_run);
+
+	simgpu_engine_run_next(engine, &engine->lr_active, work);
+}
+
+/* Queue @job on its VM's line; engine lock held. */
+static void simgpu_engine_queue(struct simgpu_engine *engine, struct simgpu_job *job)
+{
+	struct simgpu_vm *vm = job->vm;
+	bool lr = vm->fault_mode;
+
+	lockdep_assert_held(&engine->lock);
+	job->seqno = ++engine->seqno;
+	list_add_tail(&job->link, &vm->job_queue);
+	if (list_empty(&vm->engine_link))
+		list_add_tail(&vm->engine_link, lr ? &engine->lr_active : &engine->active);
+	queue_work(lr ? engine->lr_wq : engine->wq, lr ? &engine->lr_run : &engine->run);
 }
 
 /*
@@ -683,7 +767,6 @@ int simgpu_engine_exec_ioctl(struct drm_device *drm, void *data, struct drm_file
 			goto err_in_fence;
 	}
 
-	INIT_WORK(&job->work, simgpu_job_work);
 	INIT_WORK(&job->free_work, simgpu_job_free_work);
 	job->vm = vm;
 	job->batch_addr = args->batch_addr;
@@ -692,8 +775,7 @@ int simgpu_engine_exec_ioctl(struct drm_device *drm, void *data, struct drm_file
 
 	if (vm->fault_mode) {
 		spin_lock(&engine->lock);
-		job->seqno = ++engine->lr_seqno;
-		queue_work(engine->lr_wq, &job->work);
+		simgpu_engine_queue(engine, job);
 		spin_unlock(&engine->lock);
 		return 0;
 	}
@@ -702,18 +784,17 @@ int simgpu_engine_exec_ioctl(struct drm_device *drm, void *data, struct drm_file
 	if (err)
 		goto err_out_syncobj;
 
-	/* Fence seqno order is execution order. */
+	/* A VM's fence seqno order is its execution order. */
 	spin_lock(&engine->lock);
 	dma_fence_init64(&fence->base, &simgpu_job_fence_ops, NULL,
-			 engine->fence_context, ++engine->fence_seqno);
+			 vm->fence_context, ++vm->fence_seqno);
 	job->fence = &fence->base;
-	job->seqno = fence->base.seqno;
 	/* Invalidations of the VM's bindings wait for this fence from now on. */
 	dma_fence_put(vm->last_fence);
 	vm->last_fence = dma_fence_get(&fence->base);
 	/* The job may complete and drop its reference at once. */
 	dma_fence_get(&fence->base);
-	queue_work(engine->wq, &job->work);
+	simgpu_engine_queue(engine, job);
 	spin_unlock(&engine->lock);
 	drm_gpusvm_notifier_unlock(&vm->mirror.gpusvm);
 
@@ -831,9 +912,11 @@ int simgpu_engine_init(struct simgpu_device *gpu)
 
 	spin_lock_init(&engine->lock);
 	init_waitqueue_head(&engine->ufence_wq);
-	engine->fence_context = dma_fence_context_alloc(1);
-	engine->fence_seqno = 0;
-	engine->lr_seqno = 0;
+	engine->seqno = 0;
+	INIT_LIST_HEAD(&engine->active);
+	INIT_LIST_HEAD(&engine->lr_active);
+	INIT_WORK(&engine->run, simgpu_engine_run);
+	INIT_WORK(&engine->lr_run, simgpu_engine_lr_run);
 
 	engine->wq = alloc_ordered_workqueue("%s-engine", WQ_MEM_RECLAIM, gpu->name);
 	engine->lr_wq = alloc_ordered_workqueue("%s-engine-lr", 0, gpu->name);

@@ -279,15 +279,28 @@ struct simgpu_tlb_inval {
  * Two engines, as Xe separates dma-fence and long-running work on one
  * engine group: dma-fence mode batches run on @wq, fault-mode batches on
  * @lr_wq, so that a dma-fence batch never waits behind fault servicing.
+ * Each engine runs one batch at a time, taking the VMs with queued batches
+ * in turn (DOC: simgpu engine, "Scheduling").
  */
 struct simgpu_engine {
 	/**
-	 * @wq: Ordered, reclaim-safe workqueue of dma-fence mode batches: they
-	 *	run one at a time, in order.
+	 * @wq: Ordered, reclaim-safe workqueue running @run: dma-fence mode
+	 *	batches, one at a time.
 	 */
 	struct workqueue_struct *wq;
-	/** @lr_wq: Ordered workqueue of fault-mode (long-running) batches. */
+	/** @lr_wq: Ordered workqueue running @lr_run: fault-mode batches. */
 	struct workqueue_struct *lr_wq;
+	/** @run: Runs the next dma-fence mode batch, then queues itself again. */
+	struct work_struct run;
+	/** @lr_run: The same for fault-mode batches. */
+	struct work_struct lr_run;
+	/**
+	 * @active: &simgpu_vm.engine_link list of the dma-fence mode VMs with
+	 *	queued batches, in the order they get their next turn.
+	 */
+	struct list_head active;
+	/** @lr_active: The same for fault-mode VMs. */
+	struct list_head lr_active;
 	/**
 	 * @fault_wq: The GPU's page-fault queue, the shape of Xe's
 	 *	xe_pagefault.c: a faulting fault-mode batch posts its fault here
@@ -302,17 +315,14 @@ struct simgpu_engine {
 	/** @ufence_wq: Woken whenever a user fence was written. */
 	wait_queue_head_t ufence_wq;
 	/**
-	 * @lock: Makes the fence seqno order of batches their execution
-	 *	order; protects @fence_seqno, @lr_seqno and
-	 *	&simgpu_vm.last_fence.
+	 * @lock: Makes the fence seqno order of a VM's batches their
+	 *	execution order; protects @active, @lr_active, @seqno and the
+	 *	VMs' &simgpu_vm.job_queue, &simgpu_vm.engine_link,
+	 *	&simgpu_vm.fence_seqno and &simgpu_vm.last_fence.
 	 */
 	spinlock_t lock;
-	/** @fence_context: dma-fence context of the batch fences. */
-	u64 fence_context;
-	/** @fence_seqno: Last seqno used in @fence_context. */
-	u64 fence_seqno;
-	/** @lr_seqno: Last seqno of a fault-mode batch (traces only). */
-	u64 lr_seqno;
+	/** @seqno: Last number given to a batch of this GPU (traces only). */
+	u64 seqno;
 };
 
 /**
@@ -407,6 +417,25 @@ struct simgpu_vm {
 	bool fault_mode;
 	/** @svm: Created with %DRM_SIMGPU_VM_CREATE_SVM. */
 	bool svm;
+	/**
+	 * @job_queue: &simgpu_job.link list of the VM's batches waiting for
+	 *	the engine, in submission order. Protected by
+	 *	&simgpu_engine.lock.
+	 */
+	struct list_head job_queue;
+	/**
+	 * @engine_link: Link in &simgpu_engine.active (or lr_active) while
+	 *	@job_queue is not empty. Protected by &simgpu_engine.lock.
+	 */
+	struct list_head engine_link;
+	/**
+	 * @fence_context: dma-fence context of the VM's batch fences: the
+	 *	engine takes VMs in turn, so only one VM's batches complete in
+	 *	seqno order.
+	 */
+	u64 fence_context;
+	/** @fence_seqno: Last seqno used in @fence_context. */
+	u64 fence_seqno;
 	/**
 	 * @last_fence: Fence of the last batch queued on a dma-fence mode VM,
 	 *	or NULL; batches of a VM complete in order, so it signals once

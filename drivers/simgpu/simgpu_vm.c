@@ -247,6 +247,9 @@ static struct simgpu_vm *simgpu_vm_create(struct simgpu_device *gpu, u32 flags)
 	vm->svm = flags & DRM_SIMGPU_VM_CREATE_SVM;
 	atomic_set(&vm->num_bindings, 0);
 	atomic_set(&vm->num_jobs, 0);
+	INIT_LIST_HEAD(&vm->job_queue);
+	INIT_LIST_HEAD(&vm->engine_link);
+	vm->fence_context = dma_fence_context_alloc(1);
 
 	err = ida_alloc_range(&gpu->asids, 1, SIMGPU_MAX_ASID, GFP_KERNEL);
 	if (err < 0)

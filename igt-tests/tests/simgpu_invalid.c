@@ -832,6 +832,56 @@ static void exec_job_flood(int a)
 	igt_file_restore_all();
 }
 
+/*
+ * One VM floods its GPU's engine with 16 batches of 100 ms; a batch of
+ * another file's VM, queued after them, runs after at most two of them, as
+ * the engine takes the VMs with work in turn. On a first-come engine it
+ * would wait for all sixteen (1.6 s): one user stalling the GPU for others.
+ */
+static void exec_flood_fair(int a)
+{
+	enum { FLOOD = 16 };
+	struct sg_job jobs[FLOOD], other;
+	struct sg_batch b;
+	uint64_t batch;
+	int i, n, busy, err;
+
+	(void)a;
+	setup();
+	for_each_gpu(&ctx, i) {
+		uint32_t vm2;
+		int fd2;
+
+		fd2 = open(ctx.gpu[i].path, O_RDWR | O_CLOEXEC);
+		igt_assert(fd2 >= 0);
+		vm2 = sg_vm_create(fd2);
+		sg_batch_start(&ctx, &b);
+		sg_emit_delay(&b, 100000);
+		batch = sg_batch_end(&b);
+		for (n = 0; n < FLOOD; n++)
+			igt_assert_err(__sg_submit(fd_of(i), vm_of(i), batch, 0, &jobs[n]), 0);
+		/* Nothing is bound in vm2: the batch faults at once, after its turn. */
+		igt_assert_err(__sg_submit(fd2, vm2, 0, 0, &other), 0);
+		err = sg_job_finish(&other);
+		for (n = 0, busy = 0; n < FLOOD; n++)
+			busy += sg_job_busy(&jobs[n]);
+		igt_info("GPU %u: the other VM's batch (%s) ended after %d of the %d batches "
+			 "queued before it\n", ctx.gpu[i].index, igt_errname(err), FLOOD - busy,
+			 FLOOD);
+		igt_assert_f(FLOOD - busy <= 3, "GPU %u: another VM's batch waited for %d of one "
+			     "VM's %d queued batches: the engine does not take VMs in turn\n",
+			     ctx.gpu[i].index, FLOOD - busy, FLOOD);
+		for (n = 0; n < FLOOD; n++) {
+			igt_assert_err(sg_job_finish(&jobs[n]), 0);
+			sg_job_put(&jobs[n]);
+		}
+		sg_job_put(&other);
+		sg_vm_destroy(fd2, vm2);
+		close(fd2);
+		exec_control(i);
+	}
+}
+
 static void check_exec(int err_expected, void (*mutate)(struct drm_simgpu_exec *))
 {
 	int i;
@@ -1403,6 +1453,7 @@ static const struct igt_subtest tests[] = {
 	T("exec-user-fence-value-without-addr", exec_user_fence_value_without_addr),
 	T("exec-user-fence-bad-addr", exec_user_fence_bad_addr),
 	T("exec-job-flood", exec_job_flood),
+	T("exec-flood-fair", exec_flood_fair),
 	T("wait-ufence-nonzero-extensions", wait_ufence_nonzero_extensions),
 	T("wait-ufence-unknown-flags", wait_ufence_unknown_flags),
 	T("wait-ufence-nonzero-reserved", wait_ufence_nonzero_reserved),
