@@ -610,6 +610,14 @@ static void test_two_pass_overlaps_gpus(int mode)
 	igt_info("%d GPUs, latency %u us: munmap %.1f ms two-pass, %.1f ms single-pass\n",
 		 ctx.n, lat_us, t_two / 1e6, t_single / 1e6);
 
+	/*
+	 * Causal, not a speed: the simulated invalidation cannot complete
+	 * before its latency, and the munmap must wait for it.
+	 */
+	igt_assert_f(t_two >= 1000ull * lat_us,
+		     "two-pass munmap returned after %.1f ms, before one TLB invalidation "
+		     "latency (%u us): it did not wait for the invalidations\n", t_two / 1e6,
+		     lat_us);
 	igt_assert_f(t_single >= (uint64_t)(ctx.n - 1) * lat_us * 1000,
 		     "single-pass munmap faster than the GPUs' latencies in sequence\n");
 	igt_assert_f(t_two < 1900ull * lat_us,
