@@ -41,7 +41,7 @@ BEGIN {
 		 "^\\.\\.\\. CHAINHASH_SIZE|^ memory used by lock dependency info:|" \
 		 "^ memory used for stack traces:|^ per task-struct memory footprint:|" \
 		 "^kasan: KernelAddressSanitizer initialized|" \
-		 "^kmemleak: Kernel memory leak detector initialized|" \
+		 "^kmemleak: Kernel memory leak detector (initialized|disabled)|" \
 		 "^Unknown kernel command line parameters|" \
 		 "^kunit: loading test module taints kernel|" \
 		 "^rcu:[ \t]+RCU lockdep checking is enabled|" \

@@ -39,6 +39,7 @@
 #
 # Env: NUM_GPUS (4), RIG_GPUS (16; 0 leaves step 2b out; so does IGT_TESTS),
 #      TEST_TIMEOUT seconds per test binary (600),
+#      IGT_PREFIX names their results (default "igt"),
 #      IGT_TESTS="bin ..." run only these binaries (default: all of TESTS),
 #      RUN_SELFCHECK=0, RUN_KUNIT=0 leave those parts out (for quick runs),
 #      GSVM_MUTANTS folder of mutant drm_gpusvm helpers (default: none),
@@ -58,6 +59,9 @@ export GSVM_REPO
 num_gpus=${NUM_GPUS:-4}
 rig_gpus=${RIG_GPUS:-16}
 test_timeout=${TEST_TIMEOUT:-600}
+# Result names of the IGT binaries: "igt/<binary>/<subtest>", or with
+# IGT_PREFIX=leak (the kmemleak boot of 'make check') "leak/...".
+igt_prefix=${IGT_PREFIX:-igt}
 igt=$GSVM_REPO/igt-tests
 bindir=$igt/build
 logdir=${GSVM_RESULTS:-/tmp}/tests
@@ -367,6 +371,10 @@ kmemleak_begin() {
 }
 kmemleak_end() {
 	local t0 report=$logdir/kmemleak.txt
+	if grep -qw 'kmemleak=off' /proc/cmdline; then
+		# make check's main boot: its leak boot scans instead.
+		return
+	fi
 	if [ ! -w $kmemleak ]; then
 		skip "kmemleak (no $kmemleak: kernel built without CONFIG_DEBUG_KMEMLEAK)"
 		return
@@ -402,10 +410,10 @@ main() {
 		echo "== igt-tests"
 		while read -r t; do
 			if [ ! -x "$bindir/$t" ]; then
-				fail "igt/$t (not built: $bindir/$t)"
+				fail "$igt_prefix/$t (not built: $bindir/$t)"
 				continue
 			fi
-			run_igt "$logdir/igt-$t.log" "igt/$t" "$bindir/$t"
+			run_igt "$logdir/igt-$t.log" "$igt_prefix/$t" "$bindir/$t"
 		done < <(if [ -n "${IGT_TESTS:-}" ]; then tr ' ' '\n' <<<"$IGT_TESTS"; \
 			 else list_entries "$igt/TESTS"; fi)
 	else

@@ -112,6 +112,7 @@ selftest_scan() {
 	sample hung-task 1 '[    5.000000] INFO: task simgpu_stress:90 blocked for more than 120 seconds.'
 	sample fault-injection 1 '[    5.000000] FAULT_INJECTION: forcing a failure.'
 	sample kmemleak-init 0 '[    0.500000] kmemleak: Kernel memory leak detector initialized (mem pool available: 15000)'
+	sample kmemleak-off 0 '[    0.000000] kmemleak: Kernel memory leak detector disabled'
 	sample kernel-bug 1 '[    4.000000] kernel BUG at mm/huge_memory.c:2000!'
 	sample console-splat 1 'guest-init: running tools/run-tests.sh
 [    6.000000] WARNING: CPU: 0 PID: 1 at kernel/fake.c:1 fake+0x0/0x1'
