@@ -9,6 +9,9 @@
 #                    "N passed, N failed, N skipped"
 #   make bench       the production kernel (no debug options), then the
 #                    benchmark in a VM with num_gpus=16: tables, CSV, SVG
+#   make stress      on the debug kernel in a VM with 8 GPUs: 10 minutes of
+#                    simgpu_stress, 100k fuzzed ioctls, a simgpu reload
+#                    (GSVM_STRESS_SECONDS, GSVM_SEED: see tools/stress.sh)
 #   make lint        W=1e build, sparse C=2, checkpatch, kernel-doc, uAPI
 #                    header tests, igt-tests with -Werror; fails on any finding
 #   make igt         build igt-tests/
@@ -46,7 +49,7 @@ define need-kdir
 	$(if $(own-kdir),@test -f "$(KDIR)/.built" || $(CURDIR)/tools/build-kernel.sh >/dev/null)
 endef
 
-.PHONY: modules kernel clean lint igt check check-stock series bench deps help
+.PHONY: modules kernel clean lint igt check check-stock series bench stress deps help
 
 modules:
 	$(need-kdir)
@@ -76,6 +79,9 @@ check-stock:
 
 series:
 	@$(CURDIR)/tools/check-series.sh
+
+stress:
+	@$(CURDIR)/tools/stress.sh
 
 bench:
 	@$(CURDIR)/tools/bench.sh

@@ -163,8 +163,8 @@ for v in NUM_GPUS RIG_GPUS TEST_TIMEOUT IGT_TESTS RUN_SELFCHECK RUN_KUNIT GSVM_M
 	[ -n "${!v:-}" ] && envs+=(--env "$v=${!v}")
 done
 # What the kmemleak boot runs: the basic paths of every ioctl, both VM
-# modes, the error paths, GPU removal with everything live.
-leak_tests="simgpu_basic simgpu_vm_modes simgpu_errinject simgpu_hotplug"
+# modes, the error paths, GPU removal with everything live, the fuzzer.
+leak_tests="simgpu_basic simgpu_vm_modes simgpu_errinject simgpu_hotplug simgpu_fuzz"
 checks=${GSVM_CACHE:-/var/cache/gsvm}/check
 find "$checks" -mindepth 1 -maxdepth 1 -mtime +7 -exec rm -rf {} + 2>/dev/null
 results=${CHECK_OUT:-$checks/$(date +%Y%m%d-%H%M%S)}
@@ -178,7 +178,7 @@ echo "results: $results/tests (results.json, junit.xml, logs)"
 done_step vm
 
 if [ -z "${IGT_TESTS:-}" ] && [ "${CHECK_LEAKS:-1}" != 0 ]; then
-	step "leak boot in the VM (kmemleak on; every ioctl, error path and hotplug)"
+	step "leak boot in the VM (kmemleak on; every ioctl, error path, hotplug and the fuzzer)"
 	"$here/vm-run.sh" --summary --timeout 1200 --env IGT_PREFIX=leak \
 		--env "IGT_TESTS=$leak_tests" --env RUN_KUNIT=0 --env RUN_SELFCHECK=0 \
 		--env RIG_GPUS=0 --artifacts "$results/leak" -- "$here/run-tests.sh" 2>&1 |

@@ -40,7 +40,8 @@
 # Env: NUM_GPUS (4), RIG_GPUS (16; 0 leaves step 2b out; so does IGT_TESTS),
 #      TEST_TIMEOUT seconds per test binary (600),
 #      IGT_PREFIX names their results (default "igt"),
-#      IGT_TESTS="bin ..." run only these binaries (default: all of TESTS),
+#      IGT_TESTS="bin ..." run only these binaries (default: all of TESTS);
+#                a word "@reload" there unloads and reloads simgpu,
 #      RUN_SELFCHECK=0, RUN_KUNIT=0 leave those parts out (for quick runs),
 #      GSVM_MUTANTS folder of mutant drm_gpusvm helpers (default: none),
 #      GSVM_RESULTS directory for per-binary logs (set by guest-init.sh).
@@ -62,6 +63,9 @@ test_timeout=${TEST_TIMEOUT:-600}
 # Result names of the IGT binaries: "igt/<binary>/<subtest>", or with
 # IGT_PREFIX=leak (the kmemleak boot of 'make check') "leak/...".
 igt_prefix=${IGT_PREFIX:-igt}
+# The short stress and fuzz runs of 'make check'; tools/stress.sh sets more.
+export GSVM_STRESS_SECONDS=${GSVM_STRESS_SECONDS:-20}
+export GSVM_FUZZ_CALLS=${GSVM_FUZZ_CALLS:-20000}
 igt=$GSVM_REPO/igt-tests
 bindir=$igt/build
 logdir=${GSVM_RESULTS:-/tmp}/tests
@@ -409,6 +413,19 @@ main() {
 	if [ -f "$igt/TESTS" ]; then
 		echo "== igt-tests"
 		while read -r t; do
+			if [ "$t" = @reload ]; then
+				# Unload and load simgpu between binaries (IGT_TESTS only).
+				gsvm_mark "reload simgpu"
+				if gsvm_unload simgpu 2>>"$logdir/unload.log" &&
+				   gsvm_load "$GSVM_REPO/drivers/simgpu/simgpu.ko" "num_gpus=$num_gpus" \
+					2>>"$logdir/unload.log"; then
+					pass "reload-simgpu"
+				else
+					fail "reload-simgpu"
+					show "$logdir/unload.log"
+				fi
+				continue
+			fi
 			if [ ! -x "$bindir/$t" ]; then
 				fail "$igt_prefix/$t (not built: $bindir/$t)"
 				continue

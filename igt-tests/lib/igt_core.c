@@ -135,7 +135,7 @@ const char *igt_errname(int err)
 		{ ENOTTY, "-ENOTTY" }, { ENOSPC, "-ENOSPC" }, { ERANGE, "-ERANGE" },
 		{ ETIME, "-ETIME" }, { EOVERFLOW, "-EOVERFLOW" },
 		{ EOPNOTSUPP, "-EOPNOTSUPP" }, { ETIMEDOUT, "-ETIMEDOUT" },
-		{ ECANCELED, "-ECANCELED" },
+		{ ECANCELED, "-ECANCELED" }, { E2BIG, "-E2BIG" }, { EPROTO, "-EPROTO" },
 	};
 	static __thread char buf[32];
 	size_t i;
