@@ -59,6 +59,7 @@ static const char *const op_name[NOPS] = {
 struct shared {
 	_Atomic uint64_t ops[NOPS];
 	_Atomic uint64_t checks;
+	_Atomic uint64_t ebusy;
 	_Atomic uint64_t procs;
 	_Atomic int stop;
 };
@@ -115,11 +116,66 @@ static uint32_t cookie(struct thr *t)
 	return (uint32_t)rnd(&t->rng) | 1;
 }
 
+/*
+ * -EBUSY is a documented answer of bind and of a dma-fence exec when
+ * invalidations keep racing its revalidation, as other threads' forks and
+ * drops make them here: try again (counted), a bounded number of times.
+ */
+#define EBUSY_TRIES	1000
+
+static int submit_retry(struct thr *t, int gi, uint64_t batch, struct sg_job *job)
+{
+	int n, err;
+
+	for (n = 0; n < EBUSY_TRIES; n++) {
+		err = __sg_submit(t->ctx->gpu[gi].fd, t->ctx->gpu[gi].vm, batch, 0, job);
+		if (err != -EBUSY)
+			return err;
+		atomic_fetch_add(&sh->ebusy, 1);
+	}
+	return err;
+}
+
+/* Runs @batch on GPU @gi; the batch's error, or the exec's. */
+static int run_retry(struct thr *t, int gi, uint64_t batch)
+{
+	struct sg_job job;
+	int err = submit_retry(t, gi, batch, &job);
+
+	if (err)
+		return err;
+	err = sg_job_finish(&job);
+	sg_job_put(&job);
+	return err;
+}
+
+static int write32_retry(struct thr *t, int gi, uint64_t addr, uint32_t v)
+{
+	struct sg_batch b;
+
+	sg_batch_start(t->ctx, &b);
+	sg_emit_store(&b, addr, v);
+	return run_retry(t, gi, sg_batch_end(&b));
+}
+
+static int bind_retry(int fd, uint32_t vm, uint64_t addr, uint64_t size, const void *p)
+{
+	int n, err;
+
+	for (n = 0; n < EBUSY_TRIES; n++) {
+		err = __sg_bind(fd, vm, addr, size, p, 0);
+		if (err != -EBUSY)
+			return err;
+		atomic_fetch_add(&sh->ebusy, 1);
+	}
+	return err;
+}
+
 /* GPU @gi writes @v at dword @d of page @k; the CPU must read it. */
 static void gpu_write_check(struct thr *t, int gi, int k, int d, uint32_t v)
 {
 	volatile uint32_t *p = (uint32_t *)page_of(t, k);
-	int err = sg_gpu_write32(t->ctx, gi, gpu_of(t, k) + 4 * d, v);
+	int err = write32_retry(t, gi, gpu_of(t, k) + 4 * d, v);
 
 	igt_assert_f(!err, "thread %d: GPU %u write to page %d: %s\n", t->id,
 		     t->ctx->gpu[gi].index, k, igt_errname(err));
@@ -141,7 +197,7 @@ static void gpu_read_check(struct thr *t, int gi, int k, int d, uint32_t v)
 	*slot = SG_POISON;
 	sg_batch_start(t->ctx, &b);
 	sg_emit_copy(&b, gpu_of(t, k) + 4 * d, t->res_gpu + 64 * gi, 4);
-	err = sg_run(t->ctx, gi, sg_batch_end(&b));
+	err = run_retry(t, gi, sg_batch_end(&b));
 	igt_assert_f(!err, "thread %d: GPU %u read of page %d: %s\n", t->id,
 		     t->ctx->gpu[gi].index, k, igt_errname(err));
 	igt_assert_f(*slot == v, "thread %d: GPU %u read %#x from page %d dword %d where the "
@@ -152,8 +208,15 @@ static void gpu_read_check(struct thr *t, int gi, int k, int d, uint32_t v)
 
 static void rebind(struct thr *t, int k)
 {
-	sg_unbind_all(t->ctx, gpu_of(t, k), t->ctx->page_size);
-	sg_bind_all(t->ctx, page_of(t, k), t->ctx->page_size, gpu_of(t, k), 0);
+	int i, err;
+
+	for_each_gpu(t->ctx, i) {
+		sg_unbind(t->ctx->gpu[i].fd, t->ctx->gpu[i].vm, gpu_of(t, k), t->ctx->page_size);
+		err = bind_retry(t->ctx->gpu[i].fd, t->ctx->gpu[i].vm, gpu_of(t, k),
+				 t->ctx->page_size, page_of(t, k));
+		igt_assert_f(!err, "thread %d: bind of page %d on GPU %u: %s\n", t->id, k,
+			     t->ctx->gpu[i].index, igt_errname(err));
+	}
 }
 
 /*
@@ -176,8 +239,8 @@ static void extra_vm(struct thr *t, int fd, int k, bool close_fd)
 	igt_assert_err(__sg_vm_create(fd, &c), 0);
 	if (t->ctx->svm)
 		base |= DRM_SIMGPU_SVM_END;
-	igt_assert_err(__sg_bind(fd, c.vm_id, base, page, t->cs, 0), 0);
-	igt_assert_err(__sg_bind(fd, c.vm_id, base + 2 * page, page, page_of(t, k), 0), 0);
+	igt_assert_err(bind_retry(fd, c.vm_id, base, page, t->cs), 0);
+	igt_assert_err(bind_retry(fd, c.vm_id, base + 2 * page, page, page_of(t, k)), 0);
 	sg_batch_start_at(&b, t->cs, base, page / 4);
 	sg_emit_delay(&b, 2000);
 	sg_emit_store(&b, base + 2 * page + 64, cookie(t));
@@ -221,7 +284,7 @@ static void op_once(struct thr *t)
 		/* Through the SVM mirror: the CPU address itself. */
 		volatile uint32_t *p = (uint32_t *)page_of(t, k);
 		uint32_t v = cookie(t);
-		int err = sg_gpu_write32(ctx, gi, (uintptr_t)&p[d], v);
+		int err = write32_retry(t, gi, (uintptr_t)&p[d], v);
 
 		igt_assert_f(!err, "thread %d: GPU %u SVM write: %s\n", t->id,
 			     ctx->gpu[gi].index, igt_errname(err));
@@ -253,7 +316,7 @@ static void op_once(struct thr *t)
 		igt_assert(!mprotect(page_of(t, k), page, PROT_READ));
 		sg_batch_start(ctx, &b);
 		sg_emit_store(&b, gpu_of(t, k) + 4 * d, v);
-		err = __sg_submit(ctx->gpu[gi].fd, ctx->gpu[gi].vm, sg_batch_end(&b), 0, &job);
+		err = submit_retry(t, gi, sg_batch_end(&b), &job);
 		if (!err) {
 			err = sg_job_finish(&job);
 			sg_job_put(&job);
@@ -308,7 +371,7 @@ static void op_once(struct thr *t)
 		 * -EBUSY: the other threads' drops kept invalidating the buffer
 		 * while this exec revalidated it, which the uAPI allows.
 		 */
-		err = __sg_submit(ctx->gpu[gi].fd, ctx->gpu[gi].vm, sg_batch_end(&b), 0, &job);
+		err = submit_retry(t, gi, sg_batch_end(&b), &job);
 		igt_assert(!madvise(t->shared + off, len, MADV_DONTNEED));
 		if (!err) {
 			err = sg_job_finish(&job);
@@ -337,7 +400,7 @@ static void op_once(struct thr *t)
 			sg_batch_start(ctx, &b);
 			sg_emit_delay(&b, 20000);
 			sg_emit_store(&b, gpu_of(t, k) + 4 * d, 1);
-			sg_submit(ctx, gi, sg_batch_end(&b), 0, &job);
+			submit_retry(t, gi, sg_batch_end(&b), &job);
 			igt_helper_exit(0);
 		}
 	}
@@ -459,8 +522,9 @@ static void test_mixed(int unused)
 		total += sh->ops[p];
 	}
 	igt_info("%" PRIu64 " operations in %.0f s (%.0f ops/s), %" PRIu64 " data checks, "
-		 "0 mismatches, %" PRIu64 " worker processes\n", total, el, total / el,
-		 (uint64_t)sh->checks, (uint64_t)sh->procs);
+		 "0 mismatches, %" PRIu64 " worker processes, %" PRIu64 " -EBUSY retried\n",
+		 total, el, total / el, (uint64_t)sh->checks, (uint64_t)sh->procs,
+		 (uint64_t)sh->ebusy);
 	igt_assert_f(!failed, "%d worker processes failed (their messages are above)\n", failed);
 
 	e = igt_wait(sg_gsvm_stat("ranges_live") == ranges0 &&
