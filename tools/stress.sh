@@ -35,8 +35,9 @@ echo "stress: seed $seed, $secs s, ${STRESS_GPUS:-8} GPUs, results in $out"
 envs=(--env "NUM_GPUS=${STRESS_GPUS:-8}" --env RIG_GPUS=0 --env RUN_KUNIT=0
       --env RUN_SELFCHECK=0 --env "TEST_TIMEOUT=$((secs + 600))"
       --env "IGT_TESTS=simgpu_stress simgpu_fuzz @reload simgpu_basic"
-      --env "GSVM_SEED=$seed" --env "GSVM_STRESS_SECONDS=$secs")
-for v in GSVM_STRESS_PROCS GSVM_STRESS_THREADS GSVM_FUZZ_CALLS; do
+      --env "GSVM_SEED=$seed" --env "GSVM_STRESS_SECONDS=$secs"
+      --env "GSVM_FUZZ_CALLS=${GSVM_FUZZ_CALLS:-100000}")
+for v in GSVM_STRESS_PROCS GSVM_STRESS_THREADS; do
 	[ -n "${!v:-}" ] && envs+=(--env "$v=${!v}")
 done
 KDIR=$KDIR "$here/vm-run.sh" --summary --timeout $((secs + 1800)) "${envs[@]}" \
