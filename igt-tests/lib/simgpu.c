@@ -1273,6 +1273,45 @@ uint64_t sg_gsvm_stat(const char *name)
 	return val;
 }
 
+void sg_live_take(struct sg_live *l)
+{
+	l->mirrors = sg_gsvm_stat("mirrors_live");
+	l->ranges = sg_gsvm_stat("ranges_live");
+	l->svm_notifiers = sg_gsvm_stat("svm_notifiers_live");
+	l->svm_ranges = sg_svm_stat("ranges_live");
+}
+
+void sg_live_assert(const struct sg_live *l, const char *when)
+{
+	struct sg_live now;
+	int t;
+
+	for (t = 0; t < 6000; t++) {
+		sg_live_take(&now);
+		if (!memcmp(&now, l, sizeof(now)))
+			return;
+		usleep(10000);
+	}
+	igt_assert_f(false, "%s: gsvm live mirrors %" PRIu64 " (%" PRIu64 " before), ranges %"
+		     PRIu64 " (%" PRIu64 "), SVM notifiers %" PRIu64 " (%" PRIu64 "), SVM ranges %"
+		     PRIu64 " (%" PRIu64 "): leaked\n", when, now.mirrors, l->mirrors, now.ranges,
+		     l->ranges, now.svm_notifiers, l->svm_notifiers, now.svm_ranges, l->svm_ranges);
+}
+
+uint64_t sg_mem_available_kib(void)
+{
+	unsigned long long kib = 0;
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	igt_assert(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
 uint64_t sg_svm_stat(const char *name)
 {
 	uint64_t val = 0;

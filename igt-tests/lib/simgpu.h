@@ -348,6 +348,25 @@ uint64_t sg_svm_stat(const char *name);
  * every mirror); skips the subtest without that file.
  */
 uint64_t sg_gsvm_stat(const char *name);
+/*
+ * gsvm's live objects (/sys/kernel/debug/gsvm/stats and svm_stats): what a
+ * test takes before it starts and asserts is back once it tore down.
+ */
+struct sg_live {
+	uint64_t mirrors, ranges, svm_notifiers, svm_ranges;
+};
+
+void sg_live_take(struct sg_live *l);
+/*
+ * Fails, naming @when and each counter, unless every one is back at @l
+ * within 60 s (the last reference on a VM drops from a worker once its
+ * last batch ended).
+ */
+void sg_live_assert(const struct sg_live *l, const char *when);
+
+/* MemAvailable of /proc/meminfo, in KiB. */
+uint64_t sg_mem_available_kib(void);
+
 /* The SVM mode gsvm gives new VMs: true for two-pass. Skips without it. */
 bool sg_svm_two_pass(void);
 

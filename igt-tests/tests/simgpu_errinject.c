@@ -78,33 +78,6 @@ static void assert_fired(const char *fn)
 		     fn);
 }
 
-struct baseline {
-	uint64_t ranges, mirrors, svm_ranges, svm_notifiers;
-};
-
-static void baseline_take(struct baseline *b)
-{
-	b->ranges = sg_gsvm_stat("ranges_live");
-	b->mirrors = sg_gsvm_stat("mirrors_live");
-	b->svm_ranges = sg_svm_stat("ranges_live");
-	b->svm_notifiers = sg_gsvm_stat("svm_notifiers_live");
-}
-
-static void baseline_assert(const struct baseline *b, const char *when)
-{
-	struct baseline now;
-
-	baseline_take(&now);
-	igt_assert_f(now.ranges == b->ranges && now.mirrors == b->mirrors &&
-		     now.svm_ranges == b->svm_ranges &&
-		     now.svm_notifiers == b->svm_notifiers,
-		     "%s: gsvm live ranges %" PRIu64 " (was %" PRIu64 "), mirrors %" PRIu64
-		     " (%" PRIu64 "), SVM ranges %" PRIu64 " (%" PRIu64 "), SVM notifiers %"
-		     PRIu64 " (%" PRIu64 "): leaked\n", when, now.ranges, b->ranges,
-		     now.mirrors, b->mirrors, now.svm_ranges, b->svm_ranges,
-		     now.svm_notifiers, b->svm_notifiers);
-}
-
 /* A page of anonymous memory, zeroed. */
 static uint32_t *page_alloc(struct sg_ctx *ctx)
 {
@@ -133,7 +106,7 @@ static void write_and_check(struct sg_ctx *ctx, uint64_t gpu, uint32_t *cpu, uin
  */
 static void bind_fails(const char *fn, long err, int mode)
 {
-	struct baseline b;
+	struct sg_live b;
 	struct sg_ctx ctx;
 	uint64_t gpu;
 	uint32_t *p, cookie;
@@ -141,13 +114,13 @@ static void bind_fails(const char *fn, long err, int mode)
 	sg_ctx_init(&ctx, mode);
 	p = page_alloc(&ctx);
 	gpu = sg_va_alloc(&ctx, ctx.page_size);
-	baseline_take(&b);
+	sg_live_take(&b);
 	inject(fn, err, 1);
 	igt_assert_err(__sg_bind(ctx.gpu[0].fd, ctx.gpu[0].vm, gpu, ctx.page_size, p, 0),
 		       -ENOMEM);
 	assert_fired(fn);
 	inject_clear();
-	baseline_assert(&b, "after the failed bind");
+	sg_live_assert(&b, "after the failed bind");
 	cookie = sg_cookie();
 	igt_assert_f(sg_gpu_write32(&ctx, 0, gpu, cookie) != 0,
 		     "GPU %u wrote through a binding whose bind failed\n", ctx.gpu[0].index);
@@ -157,7 +130,7 @@ static void bind_fails(const char *fn, long err, int mode)
 	sg_bind(ctx.gpu[0].fd, ctx.gpu[0].vm, gpu, ctx.page_size, p, 0);
 	write_and_check(&ctx, gpu, p, cookie);
 	sg_unbind(ctx.gpu[0].fd, ctx.gpu[0].vm, gpu, ctx.page_size);
-	baseline_assert(&b, "after unbind");
+	sg_live_assert(&b, "after unbind");
 	sg_ctx_fini(&ctx);
 	munmap(p, ctx.page_size);
 }
@@ -179,7 +152,7 @@ static void test_range_validate_bind(int mode)
  */
 static void test_pt_alloc_bind(int mode)
 {
-	struct baseline b;
+	struct sg_live b;
 	struct sg_ctx ctx;
 	uint64_t gpu;
 	uint32_t *p;
@@ -189,13 +162,13 @@ static void test_pt_alloc_bind(int mode)
 	/* A 512 GiB region of its own: new level-2, -1 and -0 tables. */
 	gpu = 1ull << 39 | 7ull << 30;
 	igt_require_f(gpu + ctx.page_size <= ctx.va_limit, "GPU VA space under 1 TiB\n");
-	baseline_take(&b);
+	sg_live_take(&b);
 	inject("simgpu_pt_alloc_table", 0, 1);
 	igt_assert_err(__sg_bind(ctx.gpu[0].fd, ctx.gpu[0].vm, gpu, ctx.page_size, p, 0),
 		       -ENOMEM);
 	assert_fired("simgpu_pt_alloc_table");
 	inject_clear();
-	baseline_assert(&b, "after the failed bind");
+	sg_live_assert(&b, "after the failed bind");
 	sg_bind(ctx.gpu[0].fd, ctx.gpu[0].vm, gpu, ctx.page_size, p, 0);
 	write_and_check(&ctx, gpu, p, sg_cookie());
 	sg_unbind(ctx.gpu[0].fd, ctx.gpu[0].vm, gpu, ctx.page_size);
@@ -211,22 +184,22 @@ static void test_pt_alloc_vm_create(int mode)
 {
 	struct sg_gpu g[SG_MAX_GPUS];
 	struct drm_simgpu_vm_create c = {};
-	struct baseline b;
+	struct sg_live b;
 	int n, i;
 
 	(void)mode;
 	n = sg_open_all(g, SG_MAX_GPUS);
 	igt_require_f(n > 0, "no simgpu device found\n");
-	baseline_take(&b);
+	sg_live_take(&b);
 	inject("simgpu_pt_alloc_table", 0, 1);
 	igt_assert_err(__sg_vm_create(g[0].fd, &c), -ENOMEM);
 	assert_fired("simgpu_pt_alloc_table");
 	inject_clear();
-	baseline_assert(&b, "after the failed VM create");
+	sg_live_assert(&b, "after the failed VM create");
 	c = (struct drm_simgpu_vm_create){};
 	igt_assert_err(__sg_vm_create(g[0].fd, &c), 0);
 	sg_vm_destroy(g[0].fd, c.vm_id);
-	baseline_assert(&b, "after VM destroy");
+	sg_live_assert(&b, "after VM destroy");
 	for (i = 0; i < n; i++)
 		close(g[i].fd);
 }
@@ -358,18 +331,18 @@ static void test_range_validate_revalidate(int mode)
  */
 static void svm_fault_fails(const char *fn)
 {
-	struct baseline b0, b;
+	struct sg_live b0, b;
 	struct sg_ctx ctx;
 	uint32_t *p, cookie = sg_cookie();
 	int e;
 
-	baseline_take(&b0);
+	sg_live_take(&b0);
 	sg_ctx_init(&ctx, SG_ONE | SG_SVM);
 	/* 2 MiB aligned: a notifier and a range of its own. */
 	p = sg_mmap(2u << 20, 2u << 20, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	memset(p, 0, 2u << 20);
-	baseline_take(&b);
+	sg_live_take(&b);
 	inject(fn, 0, 1);
 	e = sg_gpu_write32(&ctx, 0, (uintptr_t)p, cookie);
 	assert_fired(fn);
@@ -379,12 +352,12 @@ static void svm_fault_fails(const char *fn)
 		     "complete\n");
 	igt_assert_f(sg_read32(p) == 0, "GPU %u wrote %#x though its SVM fault failed\n",
 		     ctx.gpu[0].index, sg_read32(p));
-	baseline_assert(&b, "after the failed SVM fault");
+	sg_live_assert(&b, "after the failed SVM fault");
 
 	write_and_check(&ctx, (uintptr_t)p, p, cookie);
 	sg_ctx_fini(&ctx);
 	munmap(p, 2u << 20);
-	baseline_assert(&b0, "after the SVM VM was destroyed");
+	sg_live_assert(&b0, "after the SVM VM was destroyed");
 }
 
 static void test_svm_range_alloc_fault(int mode)

@@ -569,29 +569,16 @@ static void one_event(void)
 	}
 }
 
-static uint64_t mem_available_kib(void)
-{
-	unsigned long long kib = 0;
-	char line[128];
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	igt_assert(f);
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
-}
-
 static void test_ioctls(int mode)
 {
 	const char *s = getenv("GSVM_SEED"), *c = getenv("GSVM_FUZZ_CALLS");
-	uint64_t calls = c ? strtoull(c, NULL, 0) : 100000, i, mem0, ranges0, mirrors0;
+	uint64_t calls = c ? strtoull(c, NULL, 0) : 100000, i, mem0;
 	struct sigaction sa = { .sa_handler = sigalrm };	/* no SA_RESTART */
 	struct timespec t0, t1;
 	struct sg_ctx ctx;
 	double secs;
-	int k, e;
+	struct sg_live l0;
+	int k;
 
 	(void)mode;
 	z.seed = s ? strtoull(s, NULL, 0) : (uint64_t)time(NULL);
@@ -616,9 +603,8 @@ static void test_ioctls(int mode)
 	igt_assert_err(igt_file_set_tmp("/sys/module/simgpu/parameters/job_budget_ms", "5"), 0);
 	igt_assert_err(igt_file_set_tmp("/sys/module/simgpu/parameters/max_jobs_per_vm", "16"),
 		       0);
-	mem0 = mem_available_kib();
-	ranges0 = sg_gsvm_stat("ranges_live");
-	mirrors0 = sg_gsvm_stat("mirrors_live");
+	mem0 = sg_mem_available_kib();
+	sg_live_take(&l0);
 
 	/*
 	 * The arena in the middle of 16 GiB reserved PROT_NONE: a binding of
@@ -669,17 +655,12 @@ static void test_ioctls(int mode)
 		fclose_one(&z.f[k]);
 	munmap((void *)z.sandbox, z.sandbox_size);
 	/* Closing tore everything down (the last batches end within 5 ms each). */
-	e = igt_wait(sg_gsvm_stat("ranges_live") == ranges0 &&
-		     sg_gsvm_stat("mirrors_live") == mirrors0, 60000);
-	igt_assert_f(e, "gsvm live ranges %" PRIu64 " (%" PRIu64 " before), mirrors %" PRIu64
-		     " (%" PRIu64 "): leaked after the fuzzed files were closed\n",
-		     sg_gsvm_stat("ranges_live"), ranges0, sg_gsvm_stat("mirrors_live"),
-		     mirrors0);
+	sg_live_assert(&l0, "the fuzzed files closed");
 	igt_file_restore_all();
-	igt_info("MemAvailable %" PRIu64 " -> %" PRIu64 " KiB\n", mem0, mem_available_kib());
-	igt_assert_f(mem_available_kib() + (64u << 10) > mem0,
+	igt_info("MemAvailable %" PRIu64 " -> %" PRIu64 " KiB\n", mem0, sg_mem_available_kib());
+	igt_assert_f(sg_mem_available_kib() + (64u << 10) > mem0,
 		     "MemAvailable fell by %" PRIu64 " MiB over the run\n",
-		     (mem0 - mem_available_kib()) >> 10);
+		     (mem0 - sg_mem_available_kib()) >> 10);
 
 	/* Another user still gets its work done, with its data right. */
 	sg_ctx_init(&ctx, SG_ALL | SG_DMA_FENCE);

@@ -115,30 +115,6 @@ static void ctx_on(struct sg_ctx *ctx, unsigned int index, int mode)
 	igt_assert_eq(ctx->gpu[0].index, index);
 }
 
-struct live {
-	uint64_t ranges, mirrors, svm_notifiers;
-};
-
-static void live_take(struct live *l)
-{
-	l->ranges = sg_gsvm_stat("ranges_live");
-	l->mirrors = sg_gsvm_stat("mirrors_live");
-	l->svm_notifiers = sg_gsvm_stat("svm_notifiers_live");
-}
-
-static void live_assert(const struct live *l, const char *when)
-{
-	struct live now;
-
-	live_take(&now);
-	igt_assert_f(now.ranges == l->ranges && now.mirrors == l->mirrors &&
-		     now.svm_notifiers == l->svm_notifiers,
-		     "%s: gsvm live ranges %" PRIu64 " (%" PRIu64 " before), mirrors %" PRIu64
-		     " (%" PRIu64 "), SVM notifiers %" PRIu64 " (%" PRIu64 "): the removed "
-		     "GPU's bindings were not torn down\n", when, now.ranges, l->ranges,
-		     now.mirrors, l->mirrors, now.svm_notifiers, l->svm_notifiers);
-}
-
 /* After removal: every ioctl of an open file is -ENODEV. */
 static void assert_enodev(int fd, uint32_t vm)
 {
@@ -217,13 +193,13 @@ static void test_remove_with_bindings(int mode)
 {
 	enum { NBUF = 16 };
 	struct sg_ctx ctx;
-	struct live l0;
+	struct sg_live l0;
 	unsigned int index;
 	uint64_t gpu;
 	uint32_t *buf;
 	int k;
 
-	live_take(&l0);
+	sg_live_take(&l0);
 	index = gpu_add();
 	ctx_on(&ctx, index, mode);
 	buf = sg_mmap(NBUF * ctx.page_size, ctx.page_size, PROT_READ | PROT_WRITE,
@@ -240,14 +216,14 @@ static void test_remove_with_bindings(int mode)
 		igt_assert_err(sg_gpu_write32(&ctx, 0, (uintptr_t)&buf[1], 77), 0);
 
 	igt_assert_err(gpu_del(index), 0);
-	live_assert(&l0, "GPU removed, its file still open");
+	sg_live_assert(&l0, "GPU removed, its file still open");
 	assert_enodev(ctx.gpu[0].fd, ctx.gpu[0].vm);
 	/* The CPU's memory is untouched, and invalidating it reaches no GPU. */
 	for (k = 0; k < NBUF; k++)
 		igt_assert_eq_u32(buf[k * ctx.page_size / 4], k + 1);
 	igt_assert(!munmap(buf, NBUF * ctx.page_size));
 	sg_ctx_close_fds(&ctx);
-	live_assert(&l0, "file closed");
+	sg_live_assert(&l0, "file closed");
 
 	/* The same index again. */
 	igt_assert_err(write_index(NEW_GPU, index), 0);
@@ -257,7 +233,7 @@ static void test_remove_with_bindings(int mode)
 	igt_assert_eq_u32(sg_read32(ctx.scratch), 0x5678);
 	sg_ctx_fini(&ctx);
 	igt_assert_err(gpu_del(index), 0);
-	live_assert(&l0, "the GPU added again, used and removed");
+	sg_live_assert(&l0, "the GPU added again, used and removed");
 }
 
 /*
@@ -271,13 +247,13 @@ static void test_remove_with_queued_batches(int mode)
 	struct sg_job jobs[QUEUED];
 	int sf[QUEUED];
 	struct sg_ctx ctx;
-	struct live l0;
+	struct sg_live l0;
 	unsigned int index;
 	uint64_t gpu;
 	uint32_t *buf;
 	int k;
 
-	live_take(&l0);
+	sg_live_take(&l0);
 	index = gpu_add();
 	ctx_on(&ctx, index, mode);
 	buf = sg_alloc_bound(&ctx, ctx.page_size, 0, &gpu);
@@ -307,9 +283,9 @@ static void test_remove_with_queued_batches(int mode)
 		igt_assert_f(buf[k] == 100u + k, "batch %d's store did not land (%#x)\n", k,
 			     buf[k]);
 	}
-	live_assert(&l0, "GPU removed with batches queued");
+	sg_live_assert(&l0, "GPU removed with batches queued");
 	sg_ctx_close_fds(&ctx);
-	live_assert(&l0, "file closed");
+	sg_live_assert(&l0, "file closed");
 }
 
 struct churn {
@@ -370,7 +346,7 @@ static void test_remove_during_invalidations(int mode)
 	struct waiter w = {};
 	struct sg_ctx ctx;
 	struct sg_job job;
-	struct live l0;
+	struct sg_live l0;
 	pthread_t th;
 	unsigned int index;
 	unsigned long r0;
@@ -379,7 +355,7 @@ static void test_remove_during_invalidations(int mode)
 	char knob[128];
 	int k;
 
-	live_take(&l0);
+	sg_live_take(&l0);
 	index = gpu_add();
 	snprintf(knob, sizeof(knob), SG_DEBUGFS_ROOT "/gpu%u/tlb_inval_latency_us", index);
 	igt_assert_err(igt_file_write(knob, "20000"), 0);
@@ -406,7 +382,7 @@ static void test_remove_during_invalidations(int mode)
 
 	igt_assert_err(gpu_del(index), 0);
 	r0 = c.rounds;
-	live_assert(&l0, "GPU removed during invalidations");
+	sg_live_assert(&l0, "GPU removed during invalidations");
 	if (ctx.fault_mode) {
 		pthread_join(w.th, NULL);
 		igt_assert_err(w.err, -ENODEV);
@@ -419,16 +395,16 @@ static void test_remove_during_invalidations(int mode)
 	igt_assert_f(r0 > 0 && c.rounds > r0, "the CPU did not keep invalidating (%lu, %lu)\n",
 		     r0, c.rounds - r0);
 	sg_ctx_close_fds(&ctx);
-	live_assert(&l0, "file closed");
+	sg_live_assert(&l0, "file closed");
 }
 
 /* Twenty rounds of add, bind, run, remove with the file open, close. */
 static void test_add_remove_loop(int mode)
 {
-	struct live l0;
+	struct sg_live l0;
 	int r;
 
-	live_take(&l0);
+	sg_live_take(&l0);
 	for (r = 0; r < 20; r++) {
 		struct sg_ctx ctx;
 		unsigned int index = gpu_add();
@@ -443,7 +419,7 @@ static void test_add_remove_loop(int mode)
 		sg_ctx_close_fds(&ctx);
 		munmap(buf, ctx.page_size);
 	}
-	live_assert(&l0, "after 20 rounds");
+	sg_live_assert(&l0, "after 20 rounds");
 }
 
 #define MODES(name, fn) \

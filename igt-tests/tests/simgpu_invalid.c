@@ -571,20 +571,6 @@ static uint64_t sg_param(const char *path)
 }
 
 /* MemAvailable in KiB. */
-static uint64_t mem_available_kib(void)
-{
-	unsigned long long kib = 0;
-	char line[128];
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	igt_assert(f);
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
-}
-
 /* Raise max_bind_mb to @size for this subtest (restored after it). */
 static void lift_bind_cap(uint64_t size)
 {
@@ -669,9 +655,9 @@ static void bind_unmapped_256gib_allocates_nothing(int a)
 		b.addr = 1ull << 40;
 		b.range = size;
 		b.userptr = (uintptr_t)hole;
-		before = mem_available_kib();
+		before = sg_mem_available_kib();
 		igt_assert_err(__sg_vm_bind(fd_of(i), &b), -EFAULT);
-		after = mem_available_kib();
+		after = sg_mem_available_kib();
 		igt_info("GPU %u: MemAvailable %llu -> %llu KiB\n", ctx.gpu[i].index,
 			 (unsigned long long)before, (unsigned long long)after);
 		igt_assert_f(before < after + (64u << 10),

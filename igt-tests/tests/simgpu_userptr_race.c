@@ -239,35 +239,16 @@ static void test_processes(int mode)
 /* ---- file close, VM destroy, process exit -------------------------------- */
 
 /* Closing the file with bindings live frees them: the GPU VA is reusable. */
-/*
- * Wait until gsvm's live counter @name is back at @baseline (the job that
- * held a VM last may drop it from a worker just after its fence signals).
- */
-static void assert_live_back(const char *name, uint64_t baseline, const char *what)
-{
-	uint64_t v = 0;
-	int t;
-
-	for (t = 0; t < 500; t++) {
-		v = sg_gsvm_stat(name);
-		if (v == baseline)
-			return;
-		usleep(10000);
-	}
-	igt_assert_f(v == baseline, "%s: gsvm %s is %" PRIu64 ", %" PRIu64 " before: leaked\n",
-		     what, name, v, baseline);
-}
-
 static void test_close_fd_with_bindings(int mode)
 {
 	const int nbuf = 32;
 	struct sg_ctx ctx, ctx2;
-	uint64_t gpu, ranges0, mirrors0, inval0[SG_MAX_GPUS];
+	uint64_t gpu, inval0[SG_MAX_GPUS];
+	struct sg_live l0;
 	uint32_t *mem;
 	int k, i;
 
-	ranges0 = sg_gsvm_stat("ranges_live");
-	mirrors0 = sg_gsvm_stat("mirrors_live");
+	sg_live_take(&l0);
 	sg_ctx_init(&ctx, mode);
 	mem = sg_mmap(nbuf * ctx.page_size, ctx.page_size, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -282,8 +263,7 @@ static void test_close_fd_with_bindings(int mode)
 	}
 	sg_ctx_close_fds(&ctx);
 	/* Closing the files tore down their VMs and every binding. */
-	assert_live_back("ranges_live", ranges0, "after closing the files");
-	assert_live_back("mirrors_live", mirrors0, "after closing the files");
+	sg_live_assert(&l0, "after closing the files");
 	/* ... with one TLB invalidation per VM, not one per binding. */
 	for_each_gpu(&ctx, i) {
 		uint64_t n = sg_stat(&ctx.gpu[i], "tlb_inval_submitted") - inval0[i];
