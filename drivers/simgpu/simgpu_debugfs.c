@@ -10,6 +10,7 @@
 #include <linux/uaccess.h>
 
 #include "simgpu_debugfs.h"
+#include "simgpu_dma.h"
 #include "simgpu_drv.h"
 #include "simgpu_tlb_inval.h"
 
@@ -64,8 +65,11 @@
  * - ``skip_exec_revalidate`` (rw bool): the exec ioctl of a dma-fence mode
  *   VM queues the batch without revalidating invalidated bindings.
  * - ``stats`` (ro): one ``name value`` line per counter of
- *   &enum simgpu_stat.
- * - ``reset_stats`` (wo): write 1 to zero every counter.
+ *   &enum simgpu_stat, then the DMA model's state (DOC: simgpu DMA model):
+ *   ``dma_model`` (1 while it checks accesses), ``dma_mapped_pages``, and
+ *   ``dma_unmapped_last_addr`` and ``dma_unmapped_last_va``, in decimal.
+ * - ``reset_stats`` (wo): write 1 to zero every counter (not the DMA
+ *   model's state).
  *
  * For the driver, under /sys/kernel/debug/simgpu/:
  *
@@ -90,6 +94,7 @@ static const char * const simgpu_stat_names[SIMGPU_STAT_NUM] = {
 	[SIMGPU_STAT_JOBS_COMPLETED] = "jobs_completed",
 	[SIMGPU_STAT_JOBS_FAILED] = "jobs_failed",
 	[SIMGPU_STAT_STALE_TLB_HITS] = "stale_tlb_hits",
+	[SIMGPU_STAT_DMA_UNMAPPED_ACCESSES] = "dma_unmapped_accesses",
 };
 
 static int simgpu_stats_show(struct seq_file *m, void *data)
@@ -102,6 +107,14 @@ static int simgpu_stats_show(struct seq_file *m, void *data)
 	for (i = 0; i < SIMGPU_STAT_NUM; i++)
 		seq_printf(m, "%s %lld\n", simgpu_stat_names[i],
 			   atomic64_read(&gpu->stats[i]));
+	/* The DMA model's state (DOC: simgpu DMA model); not reset. */
+	seq_printf(m, "dma_model %d\n", simgpu_dma_active(gpu));
+	seq_printf(m, "dma_mapped_pages %lu\n",
+		   READ_ONCE(gpu->dma.mapped_pages));
+	seq_printf(m, "dma_unmapped_last_addr %llu\n",
+		   READ_ONCE(gpu->dma.last_addr));
+	seq_printf(m, "dma_unmapped_last_va %llu\n",
+		   READ_ONCE(gpu->dma.last_va));
 
 	return 0;
 }

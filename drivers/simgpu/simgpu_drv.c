@@ -25,6 +25,7 @@
 #include <drm/simgpu_drm.h>
 
 #include "simgpu_debugfs.h"
+#include "simgpu_dma.h"
 #include "simgpu_drv.h"
 #include "simgpu_engine.h"
 #include "simgpu_tlb.h"
@@ -319,9 +320,14 @@ static int simgpu_device_create(unsigned int index)
 	INIT_LIST_HEAD(&gpu->vms);
 	simgpu_tlb_init(&gpu->tlb);
 
-	err = simgpu_tlb_inval_init(gpu);
+	/* Before anything can DMA-map on the device. */
+	err = simgpu_dma_init(gpu);
 	if (err)
 		goto err_devres;
+
+	err = simgpu_tlb_inval_init(gpu);
+	if (err)
+		goto err_dma;
 
 	err = simgpu_engine_init(gpu);
 	if (err)
@@ -342,6 +348,8 @@ err_debugfs:
 	simgpu_engine_fini(gpu);
 err_tlb_inval:
 	simgpu_tlb_inval_fini(gpu);
+err_dma:
+	simgpu_dma_fini(gpu);
 err_devres:
 	devres_release_group(&fdev->dev, NULL);
 err_faux:
@@ -378,6 +386,8 @@ static void simgpu_device_remove(struct simgpu_device *gpu)
 	}
 	mutex_unlock(&gpu->vms_lock);
 	simgpu_tlb_inval_fini(gpu);
+	/* No binding is left to DMA-unmap. */
+	simgpu_dma_fini(gpu);
 	WARN_ON(!ida_is_empty(&gpu->asids));
 	ida_destroy(&gpu->asids);
 	/* Drops the devm reference; open files and VMs keep their own. */
@@ -452,6 +462,7 @@ static int __init simgpu_init(void)
 		return -EINVAL;
 	}
 
+	simgpu_dma_setup();
 	simgpu_debugfs_init();
 
 	for (i = 0; i < num_gpus; i++) {

@@ -35,6 +35,7 @@
 
 #include <drm/simgpu_drm.h>
 
+#include "simgpu_dma.h"
 #include "simgpu_drv.h"
 #include "simgpu_engine.h"
 #include "simgpu_pt.h"
@@ -195,15 +196,21 @@ enum simgpu_mem_op {
 	SIMGPU_MEM_COPY,
 };
 
-/* Simulated DMA: map the byte at @va through leaf entry @pte. */
-static void *simgpu_engine_map(struct simgpu_device *gpu, u64 pte, u64 va)
+/*
+ * Simulated DMA: map the byte at @va through leaf entry @pte, checking the
+ * DMA address against the DMA model (DOC: simgpu DMA model).
+ */
+static void *simgpu_engine_map(struct simgpu_device *gpu, u64 pte, u64 va,
+			       bool write)
 {
-	phys_addr_t phys = dma_to_phys(gpu->drm.dev, simgpu_pte_addr(pte));
+	dma_addr_t addr = simgpu_pte_addr(pte);
+	phys_addr_t phys = dma_to_phys(gpu->drm.dev, addr);
 	unsigned long pfn = PHYS_PFN(phys);
 
 	if (WARN_ON_ONCE(!pfn_valid(pfn)))
 		return NULL;
 
+	simgpu_dma_check(gpu, addr, va, write);
 	return kmap_local_page(pfn_to_page(pfn)) + (va & (SIMGPU_PAGE_SIZE - 1));
 }
 
@@ -215,7 +222,7 @@ static int simgpu_engine_mem_do(struct simgpu_device *gpu, enum simgpu_mem_op op
 
 	simgpu_tlb_assert_held(&gpu->tlb);
 
-	p0 = simgpu_engine_map(gpu, pte[0], va[0]);
+	p0 = simgpu_engine_map(gpu, pte[0], va[0], op != SIMGPU_MEM_READ);
 	if (!p0)
 		return -EFAULT;
 
@@ -230,7 +237,7 @@ static int simgpu_engine_mem_do(struct simgpu_device *gpu, enum simgpu_mem_op op
 		atomic_add(*val, (atomic_t *)p0);
 		break;
 	case SIMGPU_MEM_COPY:
-		p1 = simgpu_engine_map(gpu, pte[1], va[1]);
+		p1 = simgpu_engine_map(gpu, pte[1], va[1], false);
 		if (!p1) {
 			kunmap_local(p0);
 			return -EFAULT;

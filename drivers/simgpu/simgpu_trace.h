@@ -81,6 +81,25 @@ TRACE_EVENT(simgpu_gpu_fault,
 		      __entry->result)
 );
 
+TRACE_EVENT(simgpu_dma_unmapped_access,
+	    TP_PROTO(struct simgpu_device *gpu, u64 va, u64 dma_addr, bool write),
+	    TP_ARGS(gpu, va, dma_addr, write),
+
+	    TP_STRUCT__entry(__string(dev, gpu->name)
+			     __field(u64, va)
+			     __field(u64, dma_addr)
+			     __field(bool, write)),
+
+	    TP_fast_assign(__assign_str(dev);
+			   __entry->va = va;
+			   __entry->dma_addr = dma_addr;
+			   __entry->write = write;),
+
+	    TP_printk("dev=%s, va=0x%012llx, dma_addr=0x%llx, write=%d",
+		      __get_str(dev), __entry->va, __entry->dma_addr,
+		      __entry->write)
+);
+
 DECLARE_EVENT_CLASS(simgpu_job,
 		    TP_PROTO(struct simgpu_device *gpu, u64 seqno, int error),
 		    TP_ARGS(gpu, seqno, error),

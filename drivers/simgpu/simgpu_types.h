@@ -71,6 +71,8 @@ struct mm_struct;
  * @SIMGPU_STAT_JOBS_FAILED: Batches whose fence carries an error.
  * @SIMGPU_STAT_STALE_TLB_HITS: TLB hits whose entry no longer matched the
  *	current page-table entry.
+ * @SIMGPU_STAT_DMA_UNMAPPED_ACCESSES: GPU accesses through a DMA address
+ *	that was not DMA-mapped any more (DOC: simgpu DMA model).
  * @SIMGPU_STAT_NUM: Number of counters.
  */
 enum simgpu_stat {
@@ -85,6 +87,7 @@ enum simgpu_stat {
 	SIMGPU_STAT_JOBS_COMPLETED,
 	SIMGPU_STAT_JOBS_FAILED,
 	SIMGPU_STAT_STALE_TLB_HITS,
+	SIMGPU_STAT_DMA_UNMAPPED_ACCESSES,
 	SIMGPU_STAT_NUM,
 };
 
@@ -167,6 +170,30 @@ struct simgpu_knobs {
 	 *	injected for the self-checks).
 	 */
 	bool skip_exec_revalidate;
+};
+
+/**
+ * struct simgpu_dma - The model of a GPU's DMA mappings
+ *
+ * See DOC: simgpu DMA model.
+ */
+struct simgpu_dma {
+	/**
+	 * @pages: DMA page frame number -> xa_mk_value(number of live
+	 *	mappings). Written by the DMA API probes under its xa_lock,
+	 *	read locklessly (RCU) by the engine.
+	 */
+	struct xarray pages;
+	/** @mapped_pages: Entries of @pages; protected by its xa_lock. */
+	unsigned long mapped_pages;
+	/** @on: The probes are registered. */
+	bool on;
+	/** @lost: A mapping could not be recorded: the model stopped checking. */
+	bool lost;
+	/** @last_addr: DMA address of the last access through an unmapped one. */
+	u64 last_addr;
+	/** @last_va: GPU virtual address of that access. */
+	u64 last_va;
 };
 
 /**
@@ -341,6 +368,8 @@ struct simgpu_device {
 	struct simgpu_knobs knobs;
 	/** @stats: Counters, see &enum simgpu_stat. */
 	atomic64_t stats[SIMGPU_STAT_NUM];
+	/** @dma: The model of the GPU's DMA mappings. */
+	struct simgpu_dma dma;
 	/** @asids: Allocator of VM address-space ids (internally locked). */
 	struct ida asids;
 	/** @tlb: The TLB and the MMU lock. */
