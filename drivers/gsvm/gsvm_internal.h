@@ -108,6 +108,7 @@ int gsvm_tlb_inval_wait(struct gsvm_mirror *mirror,
 			struct gsvm_tlb_inval_fence *fence);
 
 extern bool gsvm_xe_busy_fallback;
+extern bool gsvm_dma_unmap_before_wait;
 extern bool gsvm_two_pass;
 
 int gsvm_svm_init(struct gsvm_mirror *mirror, u64 svm_end);

@@ -289,6 +289,12 @@ EXPORT_SYMBOL_NS_GPL(gsvm_mirror_fini, "GSVM");
  *   busy fallback does in 7.3.4 (xe_userptr.c: the second invalidation
  *   zaps nothing, submits for no tile and does not wait): the CPU may then
  *   reuse pages the GPU TLB still translates.
+ * - ``dma_unmap_before_wait`` (rw bool, default N): a bug injected for the
+ *   self-checks. An invalidation DMA-unmaps its pages before it waits for
+ *   its TLB invalidation (userptr and SVM, two-pass and single-pass),
+ *   while the GPU TLB may still translate to them; it still waits before
+ *   the CPU may reuse the pages. simgpu's DMA model counts every GPU access
+ *   in that window (DOC: simgpu DMA model).
  * - ``svm_stats`` (ro): the SVM mode (``two-pass`` or ``single-pass``) new
  *   SVM mirrors get, and module-wide SVM counters: ``faults``,
  *   ``faults_failed``, ``fault_ns`` (time spent servicing them),
@@ -330,6 +336,13 @@ static int gsvm_stats_show(struct seq_file *m, void *data)
 }
 DEFINE_SHOW_ATTRIBUTE(gsvm_stats);
 
+/*
+ * Debug only, for the self-checks: an invalidation DMA-unmaps its pages
+ * before waiting for its TLB invalidation. Set through
+ * /sys/kernel/debug/gsvm/dma_unmap_before_wait.
+ */
+bool gsvm_dma_unmap_before_wait;
+
 static struct dentry *gsvm_debugfs;
 
 static int __init gsvm_init(void)
@@ -337,6 +350,8 @@ static int __init gsvm_init(void)
 	gsvm_debugfs = debugfs_create_dir("gsvm", NULL);
 	debugfs_create_bool("xe_busy_fallback", 0600, gsvm_debugfs,
 			    &gsvm_xe_busy_fallback);
+	debugfs_create_bool("dma_unmap_before_wait", 0600, gsvm_debugfs,
+			    &gsvm_dma_unmap_before_wait);
 	debugfs_create_file("stats", 0444, gsvm_debugfs, NULL, &gsvm_stats_fops);
 	gsvm_svm_module_init(gsvm_debugfs);
 	return 0;

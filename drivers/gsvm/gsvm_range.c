@@ -218,6 +218,8 @@ gsvm_range_inval_pass1(struct gsvm_range *range, bool two_pass)
 			return &range->finish;
 		}
 
+		if (unlikely(READ_ONCE(gsvm_dma_unmap_before_wait)))
+			gsvm_range_unmap_pages(range);
 		gsvm_tlb_inval_wait(mirror, &range->inval_fence);
 		gsvm_range_unmap_pages(range);
 		return NULL;
@@ -262,6 +264,11 @@ VISIBLE_IF_KUNIT void gsvm_range_inval_pass2(struct gsvm_range *range)
 		gsvm_notifier_unlock_write(mirror);
 	}
 
+	if (need_inval && unlikely(READ_ONCE(gsvm_dma_unmap_before_wait))) {
+		gsvm_notifier_lock_write(mirror);
+		gsvm_range_unmap_pages(range);
+		gsvm_notifier_unlock_write(mirror);
+	}
 	if (need_inval)
 		gsvm_tlb_inval_wait(mirror, &range->inval_fence);
 

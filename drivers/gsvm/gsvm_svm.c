@@ -381,6 +381,8 @@ static void gsvm_svm_invalidate_finish(struct drm_gpusvm *gpusvm,
 	gsvm_svm_clamp(notifier, mmu_range, &start, &end);
 
 	if (sn->inval_armed) {
+		if (unlikely(READ_ONCE(gsvm_dma_unmap_before_wait)))
+			gsvm_svm_unmap_and_collect(mirror, notifier, start, end);
 		/* Recovers from a timeout, or wedges the mirror. */
 		gsvm_tlb_inval_wait(mirror, &sn->fence);
 		sn->inval_armed = false;
