@@ -639,6 +639,15 @@ void sg_ctx_init(struct sg_ctx *ctx, int mode)
 	igt_assert_f(ctx->va_bits >= 24, "va_bits %u\n", ctx->va_bits);
 	va_init(ctx);
 
+	for_each_gpu(ctx, i) {
+		uint64_t on = 0;
+
+		ctx->dma_model[i] =
+			!__sg_stat(&ctx->gpu[i], "dma_model", &on) && on &&
+			!__sg_stat(&ctx->gpu[i], "dma_unmapped_accesses",
+				   &ctx->dma_unmapped[i]);
+	}
+
 	ctx->ring = sg_alloc_bound(ctx, SG_RING_SIZE, 0, &ctx->ring_gpu);
 	ctx->ring_slots = SG_RING_SIZE / SG_RING_SLOT;
 	ctx->scratch = sg_alloc_bound(ctx, SG_SCRATCH_SIZE, 0, &ctx->scratch_gpu);
@@ -660,6 +669,29 @@ void sg_ctx_fini(struct sg_ctx *ctx)
 		forget_fd(ctx->gpu[i].fd);
 		close(ctx->gpu[i].fd);
 		ctx->gpu[i].fd = -1;
+	}
+	sg_ctx_assert_dma(ctx, "while the context lived");
+}
+
+void sg_ctx_assert_dma(struct sg_ctx *ctx, const char *when)
+{
+	uint64_t now, base, addr = 0, va = 0;
+	int i;
+
+	for_each_gpu(ctx, i) {
+		/* A GPU removed meanwhile has no counters any more. */
+		if (!ctx->dma_model[i] ||
+		    __sg_stat(&ctx->gpu[i], "dma_unmapped_accesses", &now))
+			continue;
+		/* The subtest may have zeroed the counters (reset_stats). */
+		base = now < ctx->dma_unmapped[i] ? 0 : ctx->dma_unmapped[i];
+		if (now == base)
+			continue;
+		__sg_stat(&ctx->gpu[i], "dma_unmapped_last_addr", &addr);
+		__sg_stat(&ctx->gpu[i], "dma_unmapped_last_va", &va);
+		igt_assert_f(false,
+			     "GPU %u accessed memory %" PRIu64 " times through DMA addresses already DMA-unmapped, %s (the last: GPU VA %#" PRIx64 ", DMA address %#" PRIx64 "): pages were unmapped while the GPU could still reach them\n",
+			     ctx->gpu[i].index, now - base, when, va, addr);
 	}
 }
 
@@ -1423,6 +1455,7 @@ void sg_assert_slots_stable(struct sg_ctx *ctx, const uint32_t *view,
 			    const char *what)
 {
 	uint64_t start = igt_now_ns(), end = start + ms * 1000000ull, now;
+	char when[128];
 	int i;
 
 	do {
@@ -1437,6 +1470,9 @@ void sg_assert_slots_stable(struct sg_ctx *ctx, const uint32_t *view,
 		}
 		usleep(500);
 	} while (now < end);
+
+	snprintf(when, sizeof(when), "during %s", what);
+	sg_ctx_assert_dma(ctx, when);
 }
 
 void sg_slow_tlb_inval_us(struct sg_ctx *ctx, unsigned int latency_us)

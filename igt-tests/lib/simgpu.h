@@ -122,6 +122,9 @@ struct sg_ctx {
 	uint32_t *scratch;	/* bound read-write, per-GPU result slots */
 	uint64_t scratch_gpu;
 	pthread_mutex_t lock;
+	/* simgpu's DMA model, per GPU: checked, and the count at init. */
+	bool dma_model[SG_MAX_GPUS];
+	uint64_t dma_unmapped[SG_MAX_GPUS];
 };
 
 #define SG_RING_SLOT		4096
@@ -135,8 +138,18 @@ struct sg_ctx {
  * GPU, and binds the batch ring and the scratch buffer on every GPU.
  */
 void sg_ctx_init(struct sg_ctx *ctx, int mode);
-/* Waits for outstanding jobs, destroys the VMs, closes the nodes. */
+/*
+ * Waits for outstanding jobs, destroys the VMs, closes the nodes, then
+ * sg_ctx_assert_dma().
+ */
 void sg_ctx_fini(struct sg_ctx *ctx);
+/*
+ * Fails, naming @when, if a GPU of @ctx accessed memory through a DMA
+ * address that was DMA-unmapped (simgpu's DMA model) since sg_ctx_init():
+ * pages were handed back while the GPU could still reach them. Checks
+ * nothing where the model is off or debugfs is missing.
+ */
+void sg_ctx_assert_dma(struct sg_ctx *ctx, const char *when);
 /*
  * Closes the nodes without unbinding or destroying anything. Jobs still
  * running stay tracked through exported sync files.
@@ -400,6 +413,8 @@ void sg_snapshot_slots(struct sg_ctx *ctx, const uint32_t *view,
 /*
  * Asserts for @ms milliseconds that no slot of @view moves from @snap:
  * no GPU writes through an old translation after the CPU call returned.
+ * Then sg_ctx_assert_dma(): nor did one reach a page DMA-unmapped before
+ * its TLB invalidation completed.
  */
 void sg_assert_slots_stable(struct sg_ctx *ctx, const uint32_t *view,
 			    const uint32_t *snap, unsigned int ms,
