@@ -254,6 +254,41 @@ static void test_inval_timeout_recovers(int mode)
 }
 
 /*
+ * The completion timer is moved earlier when the oldest request's deadline
+ * is earlier than the time it is queued for. A request at a 10 s latency
+ * times out after 3 s and the reset drops it, but the timer its waiter
+ * armed stays queued for its deadline, 7 s on. The next request, at a 1 ms
+ * latency, must complete once its own deadline passed; if its waiter's
+ * arming left the later timer alone, nothing would complete it before the
+ * waiter gave up at the 3 s timeout and looked itself.
+ */
+static void test_inval_timer_earlier(int mode)
+{
+	uint32_t warm[SG_MAX_GPUS];
+	struct sg_witness x, y;
+	struct sg_ctx ctx;
+	uint64_t t0, t;
+
+	sg_ctx_init(&ctx, mode);
+	witness_warm(&ctx, &x, warm);
+	witness_warm(&ctx, &y, warm);
+	sg_ctx_knob_set_tmp(&ctx, "tlb_inval_timeout_ms", "3000");
+	sg_ctx_knob_set_tmp(&ctx, "tlb_inval_latency_us", "10000000");
+	igt_assert(!munmap(x.a, x.size));
+
+	sg_ctx_knob_set_tmp(&ctx, "tlb_inval_latency_us", "1000");
+	t0 = igt_now_ns();
+	igt_assert(!munmap(y.a, y.size));
+	t = igt_now_ns() - t0;
+	igt_info("munmap at a 1 ms latency, after a timed-out one: %.1f ms\n", t / 1e6);
+	igt_assert_f(t < 1000000000ull,
+		     "munmap at a 1 ms TLB invalidation latency took %.1f ms: its invalidation completed only when the waiter reached the 3000 ms timeout, the timer stayed queued for the dropped request's later deadline\n",
+		     t / 1e6);
+	igt_file_restore_all();
+	sg_ctx_fini(&ctx);
+}
+
+/*
  * A timeout that flushes nothing, as Xe's does: the TLB still holds the
  * translations the lost invalidation was to drop. gsvm must treat it as a
  * hard event and recover (the backend's tlb_inval_reset) before munmap
@@ -694,6 +729,8 @@ static const struct igt_subtest tests[] = {
 	PAIR("inval-timeout-recovers", test_inval_timeout_recovers),
 	PAIR("inval-timeout-noflush-recovers", test_inval_timeout_noflush),
 	PAIR("inval-timeout-unrecoverable-wedges", test_inval_timeout_unrecoverable),
+	/* One GPU: on more, other GPUs' timeout workers may observe it early. */
+	{ "inval-timer-moves-earlier", test_inval_timer_earlier, SG_ONE, 0 },
 	PAIR("inval-exact-range", test_inval_exact_range),
 	PAIR("inval-asid-not-1", test_inval_asid_not_1),
 	PAIR("inval-seqno-wrap", test_inval_seqno_wrap),
