@@ -9,11 +9,14 @@
  * bindings with a slow TLB. After a removal the file's ioctls fail with
  * -ENODEV, gsvm's live counters drop back before the file is closed (the
  * bindings are torn down with the GPU), queued batches have ended, and the
- * same index can be added again and works. Each subtest adds GPUs at free
- * indices and removes them again.
+ * same index can be added again and works; a removal while the GPU's knobs
+ * are being written leaves no write succeeding afterwards, and nothing for
+ * KASAN to find. Each subtest adds GPUs at free indices and removes them
+ * again.
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -422,6 +425,86 @@ static void test_add_remove_loop(int mode)
 	sg_live_assert(&l0, "after 20 rounds");
 }
 
+/*
+ * A thread writes a GPU's knobs in a loop while the GPU is removed:
+ * "N" to hang_tlb_inval kicks the invalidation queue and may arm its
+ * hrtimer. The removal takes the GPU's debugfs files away before it tears
+ * the queue down, so no write can re-arm the timer of a stopped queue in
+ * memory about to be freed (KASAN would report the timer firing there).
+ */
+struct knob_writer {
+	char path[128];
+	pthread_t thread;
+	volatile bool stop, removed;
+	unsigned long ok, failed, ok_after;
+	int bad_errno;
+};
+
+static void *knob_writer_thread(void *arg)
+{
+	struct knob_writer *w = arg;
+	int fd = open(w->path, O_WRONLY);
+
+	if (fd < 0) {
+		w->bad_errno = errno;
+		return NULL;
+	}
+	while (!w->stop) {
+		bool removed = w->removed;
+
+		if (pwrite(fd, "N", 1, 0) == 1) {
+			w->ok++;
+			w->ok_after += removed;
+		} else if (errno == EIO || errno == ENODEV || errno == ENOENT) {
+			/* debugfs cut the file off: expected once removed. */
+			w->failed++;
+		} else {
+			w->bad_errno = errno;
+			break;
+		}
+	}
+	close(fd);
+	return NULL;
+}
+
+/* Ten rounds: remove a GPU, with a live binding, while its knobs are written. */
+static void test_remove_while_writing_knobs(int mode)
+{
+	struct sg_live l0;
+	int r;
+
+	sg_live_take(&l0);
+	for (r = 0; r < 10; r++) {
+		struct knob_writer w = {};
+		struct sg_ctx ctx;
+		unsigned int index = gpu_add();
+		uint64_t gpu;
+		uint32_t *buf;
+
+		ctx_on(&ctx, index, mode);
+		buf = sg_alloc_bound(&ctx, ctx.page_size, 0, &gpu);
+		igt_assert_err(sg_gpu_write32(&ctx, 0, gpu, r + 1), 0);
+		sg_debugfs_path(&ctx.gpu[0], "hang_tlb_inval", w.path, sizeof(w.path));
+		igt_assert_eq(pthread_create(&w.thread, NULL, knob_writer_thread, &w), 0);
+		while (!w.ok && !w.bad_errno)
+			usleep(1000);
+		igt_assert_err(gpu_del(index), 0);
+		w.removed = true;
+		usleep(20000);
+		w.stop = true;
+		pthread_join(w.thread, NULL);
+		igt_assert_f(!w.bad_errno, "writing %s: %s\n", w.path, strerror(w.bad_errno));
+		igt_assert_f(!w.ok_after,
+			     "%lu writes to %s succeeded after del_gpu returned: the knob outlived its GPU\n",
+			     w.ok_after, w.path);
+		igt_assert_f(w.failed, "no write to %s failed after del_gpu\n", w.path);
+		igt_debug("round %d: %lu writes before the removal\n", r, w.ok);
+		sg_ctx_close_fds(&ctx);
+		munmap(buf, ctx.page_size);
+	}
+	sg_live_assert(&l0, "after 10 rounds");
+}
+
 #define MODES(name, fn) \
 	{ name "-dma-fence", fn, SG_DMA_FENCE, 0 }, \
 	{ name "-fault-mode", fn, 0, 0 }, \
@@ -435,6 +518,7 @@ static const struct igt_subtest tests[] = {
 	{ "remove-with-queued-batches-fault-mode", test_remove_with_queued_batches, 0, 0 },
 	MODES("remove-during-invalidations", test_remove_during_invalidations),
 	{ "add-remove-loop", test_add_remove_loop, SG_DMA_FENCE, 0 },
+	{ "remove-while-writing-knobs", test_remove_while_writing_knobs, SG_DMA_FENCE, 0 },
 };
 
 IGT_MAIN("simgpu GPUs added and removed at runtime, idle and busy, with bindings live.",
