@@ -43,6 +43,7 @@
 #      IGT_TESTS="bin ..." run only these binaries (default: all of TESTS);
 #                a word "@reload" there unloads and reloads simgpu,
 #      RUN_SELFCHECK=0, RUN_KUNIT=0 leave those parts out (for quick runs),
+#      RUN_IGT=0 leaves step 2 out ('make check' runs it in its kmemleak boot),
 #      GSVM_MUTANTS folder of mutant drm_gpusvm helpers (default: none),
 #      GSVM_RESULTS directory for per-binary logs (set by guest-init.sh).
 #
@@ -410,7 +411,9 @@ main() {
 	load_driver simgpu "num_gpus=$num_gpus"
 
 	# IGT-style tests
-	if [ -f "$igt/TESTS" ]; then
+	if [ "${RUN_IGT:-1}" = 0 ]; then
+		echo "== igt-tests: left out (RUN_IGT=0)"
+	elif [ -f "$igt/TESTS" ]; then
 		echo "== igt-tests"
 		while read -r t; do
 			if [ "$t" = @reload ]; then
