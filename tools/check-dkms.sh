@@ -15,7 +15,8 @@
 # any failure. The prepared tree is cached in $GSVM_CACHE/dkms/<key>
 # (key: headers package and version), about a minute the first time.
 #
-# Env: GSVM_CACHE (default /var/cache/gsvm).
+# Env: GSVM_CACHE (default /var/cache/gsvm); DKMS_TREE_FILE, a file to
+# write the prepared tree's path to (make check's lint builds against it).
 
 set -uo pipefail
 
@@ -82,6 +83,8 @@ if [ ! -f "$obj/.prepared" ]; then
 	touch "$obj/.prepared"
 fi
 pass "prepare ($hdr $srcver, Debian's config)"
+# For make check's lint: a kernel tree without the series to build against.
+[ -n "${DKMS_TREE_FILE:-}" ] && echo "$obj" >"$DKMS_TREE_FILE"
 
 # What dkms does: copy the source to its tree, source dkms.conf with its
 # variables set, run PRE_BUILD and MAKE[0] in the copy, collect the modules.

@@ -21,8 +21,9 @@
 #   lint/shellcheck   the scripts in tools/ and .ci/
 #
 # Builds go to temporary directories: the tree is left as it was.
-# Env: KDIR (default: tools/build-kernel.sh --print-path), STOCK_KDIR (the
-#      unpatched kernel build, tools/build-kernel.sh --unpatched), KSRC (kernel
+# Env: KDIR (default: tools/build-kernel.sh --print-path), STOCK_KDIR (a
+#      kernel tree without the series: tools/build-kernel.sh --unpatched's,
+#      or the dkms tree make check passes), KSRC (kernel
 #      source, default: $KDIR/source), GSVM_CACHE (exported headers cache).
 
 set -uo pipefail
