@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <xf86drm.h>
@@ -699,6 +701,109 @@ static void bind_1tib_readonly(int a)
 	}
 	igt_file_restore_all();
 	munmap(p, size);
+}
+
+#define CG_ROOT "/sys/fs/cgroup"
+
+static char cg_dir[64];
+
+/* Back to the root cgroup, and remove ours (its charges go with it). */
+static void cg_leave(void)
+{
+	char pid[16];
+
+	if (!cg_dir[0])
+		return;
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	igt_file_write(CG_ROOT "/cgroup.procs", pid);
+	rmdir(cg_dir);
+	cg_dir[0] = '\0';
+}
+
+/*
+ * Moves this process into a new memory cgroup below the cgroup v2 root
+ * (mounted if need be); skips on a kernel without memory cgroups.
+ */
+static void cg_enter(void)
+{
+	char controllers[256], pid[16], path[96];
+
+	if (access(CG_ROOT "/cgroup.controllers", F_OK))
+		mount("cgroup2", CG_ROOT, "cgroup2", 0, NULL);
+	igt_require_f(!igt_file_read(CG_ROOT "/cgroup.controllers", controllers,
+				     sizeof(controllers)) && strstr(controllers, "memory"),
+		      "no memory cgroup controller (CONFIG_MEMCG, cgroup2 on %s)\n", CG_ROOT);
+	/* Already enabled on a systemd machine; not an error either way. */
+	igt_file_write(CG_ROOT "/cgroup.subtree_control", "+memory");
+	snprintf(cg_dir, sizeof(cg_dir), CG_ROOT "/gsvm-test-%d", getpid());
+	igt_assert_f(!mkdir(cg_dir, 0755), "mkdir %s: %s\n", cg_dir, strerror(errno));
+	igt_install_exit_handler(cg_leave);
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg_dir);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	igt_assert_err(igt_file_write(path, pid), 0);
+}
+
+/* memory.current of our cgroup, in bytes. */
+static uint64_t cg_current(void)
+{
+	char path[96], v[32];
+
+	snprintf(path, sizeof(path), "%s/memory.current", cg_dir);
+	igt_assert_err(igt_file_read(path, v, sizeof(v)), 0);
+	return strtoull(v, NULL, 10);
+}
+
+/*
+ * What a bind allocates for a user is charged to the user's memory cgroup:
+ * a 256 MiB read-only binding of untouched anonymous memory (the zero
+ * page, which costs the process nothing) takes 8 bytes of simgpu page
+ * table and 16 bytes of drm_gpusvm DMA-address array per page (patch 0008
+ * of the series), 1.5 MiB in all, which must show in the caller's
+ * memory.current; unbinding must give it back.
+ */
+static void bind_charged_to_memcg(int a)
+{
+	const uint64_t size = 256ull << 20, npages = size >> 12;
+	const uint64_t expect = npages * (8 + 16);
+	uint64_t c0, c1, c2, off;
+	void *p;
+	int i;
+
+	(void)a;
+	setup();
+	igt_require_f(ctx.va_limit >= 2 * size + (1ull << 40), "GPU VA space too small\n");
+	igt_require_f(pg == 4096, "GPU page size %llu, not 4 KiB\n", (unsigned long long)pg);
+	cg_enter();
+	p = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	igt_assert(p != MAP_FAILED);
+	/* The CPU page tables of the zero page are charged too: before c0. */
+	for (off = 0; off < size; off += pg)
+		(void)*((volatile char *)p + off);
+	for_each_gpu(&ctx, i) {
+		struct drm_simgpu_vm_bind b = valid_bind(i);
+
+		b.addr = 1ull << 40;
+		b.range = size;
+		b.userptr = (uintptr_t)p;
+		b.flags = DRM_SIMGPU_BIND_READONLY;
+		c0 = cg_current();
+		igt_assert_err(__sg_vm_bind(fd_of(i), &b), 0);
+		c1 = cg_current();
+		sg_unbind(fd_of(i), b.vm_id, b.addr, b.range);
+		c2 = cg_current();
+		igt_info("GPU %u: memory.current %llu -> %llu -> %llu KiB (bind, unbind)\n",
+			 ctx.gpu[i].index, (unsigned long long)c0 >> 10,
+			 (unsigned long long)c1 >> 10, (unsigned long long)c2 >> 10);
+		igt_assert_f(c1 >= c0 + expect * 9 / 10,
+			     "GPU %u: a 256 MiB read-only bind charged %lld KiB to the caller's memory cgroup, not the %llu KiB of its page tables and DMA-address array: something it allocated is not accounted\n",
+			     ctx.gpu[i].index, ((long long)c1 - (long long)c0) / 1024,
+			     (unsigned long long)expect >> 10);
+		igt_assert_f(c2 < c0 + expect / 2,
+			     "GPU %u: %lld KiB stayed charged after the unbind: page tables or DMA-address arrays were not freed\n",
+			     ctx.gpu[i].index, ((long long)c2 - (long long)c0) / 1024);
+	}
+	munmap(p, size);
+	cg_leave();
 }
 
 /* One file holds at most max_vms_per_file VMs: the next is -ENOSPC. */
@@ -1406,6 +1511,7 @@ static const struct igt_subtest tests[] = {
 	T("bind-127tib", bind_127tib),
 	T("bind-unmapped-256gib-allocates-nothing", bind_unmapped_256gib_allocates_nothing),
 	T("bind-1tib-readonly", bind_1tib_readonly),
+	T("bind-charged-to-memcg", bind_charged_to_memcg),
 	{ "bind-overlap-start", bind_overlap, 0, 0 },
 	{ "bind-overlap-end", bind_overlap, 1, 0 },
 	{ "bind-overlap-inside", bind_overlap, 2, 0 },
