@@ -80,7 +80,7 @@ step "dependencies (tools/install-deps.sh)"
 "$here/install-deps.sh" || { fail_step deps; finish; }
 done_step deps
 
-step "debug kernel (tools/build-kernel.sh; about 12 min when not cached)"
+step "debug kernel (tools/build-kernel.sh; about 18 min when not cached)"
 if [ -z "${KDIR:-}" ]; then
 	KDIR=$("$here/build-kernel.sh") || { fail_step kernel; finish; }
 fi
