@@ -592,6 +592,7 @@ void sg_unbind_all(struct sg_ctx *ctx, uint64_t addr, uint64_t size)
 
 void sg_ctx_init(struct sg_ctx *ctx, int mode)
 {
+	uint64_t on;
 	int i;
 
 	memset(ctx, 0, sizeof(*ctx));
@@ -639,13 +640,14 @@ void sg_ctx_init(struct sg_ctx *ctx, int mode)
 	igt_assert_f(ctx->va_bits >= 24, "va_bits %u\n", ctx->va_bits);
 	va_init(ctx);
 
+	/* One read of stats per GPU; no debugfs, or no model: no check. */
 	for_each_gpu(ctx, i) {
-		uint64_t on = 0;
+		struct sg_stats st;
 
-		ctx->dma_model[i] =
-			!__sg_stat(&ctx->gpu[i], "dma_model", &on) && on &&
-			!__sg_stat(&ctx->gpu[i], "dma_unmapped_accesses",
-				   &ctx->dma_unmapped[i]);
+		if (sg_stats_read(&ctx->gpu[i], &st))
+			continue;
+		ctx->dma_model[i] = sg_stats_find(&st, "dma_model", &on) && on &&
+			sg_stats_find(&st, "dma_unmapped_accesses", &ctx->dma_unmapped[i]);
 	}
 
 	ctx->ring = sg_alloc_bound(ctx, SG_RING_SIZE, 0, &ctx->ring_gpu);
@@ -1221,30 +1223,34 @@ int sg_stats_read(const struct sg_gpu *g, struct sg_stats *s)
 
 uint64_t sg_stats_get(const struct sg_stats *s, const char *name)
 {
+	uint64_t val = 0;
+
+	igt_assert_f(sg_stats_find(s, name, &val), "no counter '%s' in stats\n", name);
+	return val;
+}
+
+bool sg_stats_find(const struct sg_stats *s, const char *name, uint64_t *val)
+{
 	int i;
 
-	for (i = 0; i < s->n; i++)
-		if (!strcmp(s->name[i], name))
-			return s->val[i];
-	igt_assert_f(false, "no counter '%s' in stats\n", name);
-	return 0;
+	for (i = 0; i < s->n; i++) {
+		if (!strcmp(s->name[i], name)) {
+			*val = s->val[i];
+			return true;
+		}
+	}
+	return false;
 }
 
 int __sg_stat(const struct sg_gpu *g, const char *name, uint64_t *val)
 {
 	struct sg_stats st;
-	int i, err;
+	int err;
 
 	err = sg_stats_read(g, &st);
 	if (err)
 		return err;
-	for (i = 0; i < st.n; i++) {
-		if (!strcmp(st.name[i], name)) {
-			*val = st.val[i];
-			return 0;
-		}
-	}
-	return -ENOENT;
+	return sg_stats_find(&st, name, val) ? 0 : -ENOENT;
 }
 
 uint64_t sg_stat(const struct sg_gpu *g, const char *name)

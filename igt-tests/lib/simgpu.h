@@ -343,6 +343,8 @@ struct sg_stats {
 
 /* 0 or -errno. */
 int sg_stats_read(const struct sg_gpu *g, struct sg_stats *s);
+/* Whether @s has counter @name; its value in *val. */
+bool sg_stats_find(const struct sg_stats *s, const char *name, uint64_t *val);
 /* Value of counter @name; fails the subtest if the driver has none. */
 uint64_t sg_stats_get(const struct sg_stats *s, const char *name);
 /* One counter of GPU @g: 0, or -errno (-ENOENT: no such counter). */

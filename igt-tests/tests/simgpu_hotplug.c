@@ -118,6 +118,23 @@ static void ctx_on(struct sg_ctx *ctx, unsigned int index, int mode)
 	igt_assert_eq(ctx->gpu[0].index, index);
 }
 
+/*
+ * Adds a GPU and a context on it with one page bound, which the GPU
+ * writes @val to; *buf is the page. Returns the GPU's index.
+ */
+static unsigned int gpu_add_bound(struct sg_ctx *ctx, int mode, uint32_t val,
+				  uint32_t **buf)
+{
+	unsigned int index = gpu_add();
+	uint64_t gpu;
+
+	ctx_on(ctx, index, mode);
+	*buf = sg_alloc_bound(ctx, ctx->page_size, 0, &gpu);
+	igt_assert_err(sg_gpu_write32(ctx, 0, gpu, val), 0);
+	igt_assert_eq_u32((*buf)[0], val);
+	return index;
+}
+
 /* After removal: every ioctl of an open file is -ENODEV. */
 static void assert_enodev(int fd, uint32_t vm)
 {
@@ -410,14 +427,8 @@ static void test_add_remove_loop(int mode)
 	sg_live_take(&l0);
 	for (r = 0; r < 20; r++) {
 		struct sg_ctx ctx;
-		unsigned int index = gpu_add();
-		uint64_t gpu;
 		uint32_t *buf;
-
-		ctx_on(&ctx, index, mode);
-		buf = sg_alloc_bound(&ctx, ctx.page_size, 0, &gpu);
-		igt_assert_err(sg_gpu_write32(&ctx, 0, gpu, r + 1), 0);
-		igt_assert_eq_u32(buf[0], r + 1);
+		unsigned int index = gpu_add_bound(&ctx, mode, r + 1, &buf);
 		igt_assert_err(gpu_del(index), 0);
 		sg_ctx_close_fds(&ctx);
 		munmap(buf, ctx.page_size);
@@ -446,20 +457,20 @@ static void *knob_writer_thread(void *arg)
 	int fd = open(w->path, O_WRONLY);
 
 	if (fd < 0) {
-		w->bad_errno = errno;
+		__atomic_store_n(&w->bad_errno, errno, __ATOMIC_RELAXED);
 		return NULL;
 	}
 	while (!w->stop) {
 		bool removed = w->removed;
 
 		if (pwrite(fd, "N", 1, 0) == 1) {
-			w->ok++;
+			__atomic_fetch_add(&w->ok, 1, __ATOMIC_RELAXED);
 			w->ok_after += removed;
 		} else if (errno == EIO || errno == ENODEV || errno == ENOENT) {
 			/* debugfs cut the file off: expected once removed. */
 			w->failed++;
 		} else {
-			w->bad_errno = errno;
+			__atomic_store_n(&w->bad_errno, errno, __ATOMIC_RELAXED);
 			break;
 		}
 	}
@@ -477,16 +488,13 @@ static void test_remove_while_writing_knobs(int mode)
 	for (r = 0; r < 10; r++) {
 		struct knob_writer w = {};
 		struct sg_ctx ctx;
-		unsigned int index = gpu_add();
-		uint64_t gpu;
 		uint32_t *buf;
+		unsigned int index = gpu_add_bound(&ctx, mode, r + 1, &buf);
 
-		ctx_on(&ctx, index, mode);
-		buf = sg_alloc_bound(&ctx, ctx.page_size, 0, &gpu);
-		igt_assert_err(sg_gpu_write32(&ctx, 0, gpu, r + 1), 0);
 		sg_debugfs_path(&ctx.gpu[0], "hang_tlb_inval", w.path, sizeof(w.path));
 		igt_assert_eq(pthread_create(&w.thread, NULL, knob_writer_thread, &w), 0);
-		while (!w.ok && !w.bad_errno)
+		while (!__atomic_load_n(&w.ok, __ATOMIC_RELAXED) &&
+		       !__atomic_load_n(&w.bad_errno, __ATOMIC_RELAXED))
 			usleep(1000);
 		igt_assert_err(gpu_del(index), 0);
 		w.removed = true;

@@ -670,6 +670,18 @@ static void bind_unmapped_256gib_allocates_nothing(int a)
 	igt_file_restore_all();
 }
 
+/* A read-only bind of @size bytes at @p, at GPU address 1 TiB, on GPU @i. */
+static struct drm_simgpu_vm_bind readonly_bind(int i, void *p, uint64_t size)
+{
+	struct drm_simgpu_vm_bind b = valid_bind(i);
+
+	b.addr = 1ull << 40;
+	b.range = size;
+	b.userptr = (uintptr_t)p;
+	b.flags = DRM_SIMGPU_BIND_READONLY;
+	return b;
+}
+
 /*
  * 1 TiB of read-only memory that is all there (an anonymous mapping reads
  * as the zero page): too many pages for drm_gpusvm's arrays, so gsvm
@@ -690,12 +702,8 @@ static void bind_1tib_readonly(int a)
 	igt_require_f(p != MAP_FAILED, "cannot map 1 TiB: %s\n", strerror(errno));
 	lift_bind_cap(size);
 	for_each_gpu(&ctx, i) {
-		struct drm_simgpu_vm_bind b = valid_bind(i);
+		struct drm_simgpu_vm_bind b = readonly_bind(i, p, size);
 
-		b.addr = 1ull << 40;
-		b.range = size;
-		b.userptr = (uintptr_t)p;
-		b.flags = DRM_SIMGPU_BIND_READONLY;
 		igt_assert_err(__sg_vm_bind(fd_of(i), &b), -E2BIG);
 		bind_control(i);
 	}
@@ -780,12 +788,8 @@ static void bind_charged_to_memcg(int a)
 	for (off = 0; off < size; off += pg)
 		(void)*((volatile char *)p + off);
 	for_each_gpu(&ctx, i) {
-		struct drm_simgpu_vm_bind b = valid_bind(i);
+		struct drm_simgpu_vm_bind b = readonly_bind(i, p, size);
 
-		b.addr = 1ull << 40;
-		b.range = size;
-		b.userptr = (uintptr_t)p;
-		b.flags = DRM_SIMGPU_BIND_READONLY;
 		c0 = cg_current();
 		igt_assert_err(__sg_vm_bind(fd_of(i), &b), 0);
 		c1 = cg_current();
